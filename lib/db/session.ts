@@ -1,0 +1,85 @@
+// Tenant context per transaction, the way Supabase's API sets it: `set local role` and the JWT claims
+// through set_config(..., true) with the JSON passed as a parameter. Both end with the transaction,
+// so nothing reaches the next user of a pooled connection, whatever happens inside.
+import { type Kysely, sql, type Transaction } from 'kysely'
+import { RetryableError, translateError } from './errors.js'
+import type { Database } from './types.js'
+
+export type Claims = { sub?: string; role?: string; [claim: string]: unknown }
+
+export type Actor =
+  | { kind: 'user'; userId: string; claims?: Claims }
+  | { kind: 'anon' }
+  | { kind: 'service' }
+  | { kind: 'system' }
+
+const ROLE_OF = { user: 'authenticated', anon: 'anon', service: 'service_role' } as const
+
+function claimsOf(actor: Actor): Claims | null {
+  switch (actor.kind) {
+    case 'user':
+      return { aud: 'authenticated', ...actor.claims, sub: actor.userId, role: 'authenticated' }
+    case 'anon':
+      return { role: 'anon' }
+    case 'service':
+      return { role: 'service_role' }
+    case 'system':
+      return null
+  }
+}
+
+export interface SessionOptions {
+  /** Retries on serialization failure or deadlock (40001, 40P01); default 3 attempts in all. */
+  attempts?: number
+}
+
+/** Runs fn in one transaction as the actor; errors roll back and come out as typed errors. */
+export async function withActor<T>(
+  db: Kysely<Database>,
+  actor: Actor,
+  fn: (trx: Transaction<Database>) => Promise<T>,
+  options: SessionOptions = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 3
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const claims = claimsOf(actor)
+        // '' rather than NULL for system: auth.uid() treats both as "no user", as Supabase's does.
+        await sql`select set_config('request.jwt.claims', ${claims ? JSON.stringify(claims) : ''}, true)`.execute(trx)
+        if (actor.kind !== 'system') await sql.raw(`set local role ${ROLE_OF[actor.kind]}`).execute(trx)
+        return fn(trx)
+      })
+    } catch (e) {
+      const err = translateError(e)
+      if (err instanceof RetryableError && attempt < attempts) continue
+      throw err
+    }
+  }
+}
+
+/** As a signed-in user (role authenticated), by id or with extra JWT claims. */
+export function asUser<T>(
+  db: Kysely<Database>,
+  user: string | (Claims & { sub: string }),
+  fn: (trx: Transaction<Database>) => Promise<T>,
+  options?: SessionOptions,
+): Promise<T> {
+  const actor: Actor = typeof user === 'string' ? { kind: 'user', userId: user } : { kind: 'user', userId: user.sub, claims: user }
+  return withActor(db, actor, fn, options)
+}
+
+/** As an anonymous API request (role anon, no user). */
+export function asAnon<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>, options?: SessionOptions): Promise<T> {
+  return withActor(db, { kind: 'anon' }, fn, options)
+}
+
+/** As the trusted server (role service_role: bypasses RLS, audited as the system actor). */
+export function asService<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>, options?: SessionOptions): Promise<T> {
+  return withActor(db, { kind: 'service' }, fn, options)
+}
+
+/** As the database owner with no JWT at all: migrations, seeds, maintenance. */
+export function asSystem<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>, options?: SessionOptions): Promise<T> {
+  return withActor(db, { kind: 'system' }, fn, options)
+}
