@@ -93,9 +93,12 @@ export function generateTypes(tables: TableInfo[]): string {
   const out: string[] = []
   out.push(`// GENERATED from the migrated database by \`npm run tenantry -- gen-types\`. Do not edit:
 // change the SQL in supabase/migrations, then regenerate. test/types-drift.test.ts fails on any drift.
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely'
 
-export type { Generated }
+/** A column with a database default: optional on insert. Unwraps ColumnType, unlike Kysely's own. */
+export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S, I | undefined, U>
+  : ColumnType<T, T | undefined, T>
 
 /** timestamptz: read as Date; written as Date or an ISO 8601 string. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>
