@@ -274,7 +274,8 @@ begin
   end if;
 
   if current_user in ('anon', 'authenticated') then
-    actor_is_admin := old.organization_id is not null and old.organization_id = private.admin_org_id();
+    -- is not distinct from: admin_org_id() is NULL for a non-admin, and NULL must not pass as "not denied".
+    actor_is_admin := old.organization_id is not null and old.organization_id is not distinct from private.admin_org_id();
     if new.email is distinct from old.email then
       raise exception 'profiles.email follows auth.users and cannot be changed here'
         using errcode = '42501', table = 'profiles', column = 'email';
