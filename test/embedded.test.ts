@@ -1,0 +1,57 @@
+// The embedded database: data persists in its directory, and a second opener is refused rather than
+// allowed to overwrite the first one's writes; a lock left by a killed process is taken over.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { sql } from 'kysely'
+import { createDb } from '../lib/db/connection.js'
+import { DataDirLockedError, lockDataDir } from '../lib/db/lock.js'
+import { migrate } from '../lib/db/migrator.js'
+
+const root = mkdtempSync(join(tmpdir(), 'tenantry-embedded-'))
+after(() => rmSync(root, { recursive: true, force: true }))
+
+describe('data directory lock', () => {
+  it('refuses a second holder while the first is alive, and frees on release', () => {
+    const dir = join(root, 'locked')
+    const release = lockDataDir(dir)
+    assert.throws(() => lockDataDir(dir), (e: unknown) => e instanceof DataDirLockedError && e.pid === process.pid && e.message.includes(dir))
+    release()
+    assert.equal(existsSync(`${dir}.lock`), false)
+    lockDataDir(dir)()
+  })
+
+  it('takes over a lock whose process is gone', () => {
+    const dir = join(root, 'stale')
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid
+    assert.ok(dead)
+    writeFileSync(`${dir}.lock`, JSON.stringify({ pid: dead, host: hostname() }))
+    const release = lockDataDir(dir)
+    release()
+  })
+})
+
+describe('persistence', () => {
+  it('keeps data across close and reopen, and a concurrent open is refused', async () => {
+    const dir = join(root, 'db')
+    const first = await createDb({ dataDir: dir })
+    try {
+      await migrate(first.db)
+      await sql`insert into public.organizations (name, slug) values ('Kept', 'kept')`.execute(first.db)
+      await assert.rejects(createDb({ dataDir: dir }), DataDirLockedError)
+    } finally {
+      await first.close()
+    }
+    const second = await createDb({ dataDir: dir })
+    try {
+      const r = await second.db.selectFrom('organizations').select('slug').execute()
+      assert.deepEqual(r, [{ slug: 'kept' }])
+      assert.deepEqual((await migrate(second.db)).applied, [])
+    } finally {
+      await second.close()
+    }
+  })
+})
