@@ -1,0 +1,70 @@
+// The migrations applied by the real Supabase CLI (`supabase db push --db-url`) and by our runner are
+// interchangeable: each tool sees the other's database as up to date. PostgreSQL only: the CLI speaks
+// the wire protocol to a server.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { createDb } from '../lib/db/connection.js'
+import { COMPAT_FILE, PROJECT_ROOT, readMigrationFiles } from '../lib/db/migrations.js'
+import { migrate, status } from '../lib/db/migrator.js'
+import { createServerDatabase, onServer } from './support/db.js'
+
+const CLI = join(PROJECT_ROOT, 'node_modules', '.bin', 'supabase')
+
+function supabase(args: string[]): { status: number | null; output: string } {
+  const r = spawnSync(CLI, args, { cwd: PROJECT_ROOT, encoding: 'utf8', input: 'y\n', timeout: 120_000, env: { ...process.env, DO_NOT_TRACK: '1' } })
+  return { status: r.status, output: `${r.stdout}${r.stderr}` }
+}
+
+function noTls(url: string): string {
+  const u = new URL(url)
+  u.searchParams.set('sslmode', 'disable')
+  return u.toString()
+}
+
+describe('Supabase CLI interoperability', { skip: !onServer && 'needs a PostgreSQL server (DATABASE_URL)' }, () => {
+  it('supabase db push applies every file; our runner then finds nothing to do', async () => {
+    const target = await createServerDatabase()
+    try {
+      const c = new pg.Client({ connectionString: target.url })
+      await c.connect()
+      await c.query(readFileSync(COMPAT_FILE, 'utf8'))
+      await c.end()
+      const push = supabase(['db', 'push', '--db-url', noTls(target.url), '--yes'])
+      assert.equal(push.status, 0, push.output)
+      const h = await createDb({ databaseUrl: target.url, poolSize: 1 })
+      try {
+        const st = await status(h.db)
+        assert.deepEqual([st.pending, st.changed, st.missingLocally], [[], [], []], 'the CLI recorded what our runner would have')
+        assert.deepEqual((await migrate(h.db)).applied, [])
+        const tables = await sql<{ n: string }>`select count(*)::text as n from pg_catalog.pg_tables where schemaname = 'public'`.execute(h.db)
+        assert.equal(tables.rows[0]?.n, '8')
+      } finally {
+        await h.close()
+      }
+    } finally {
+      await target.drop()
+    }
+  })
+
+  it('after our runner, supabase db push has nothing to push', async () => {
+    const target = await createServerDatabase()
+    try {
+      const h = await createDb({ databaseUrl: target.url, poolSize: 1 })
+      try {
+        assert.equal((await migrate(h.db)).applied.length, readMigrationFiles().length)
+      } finally {
+        await h.close()
+      }
+      const push = supabase(['db', 'push', '--db-url', noTls(target.url), '--yes'])
+      assert.equal(push.status, 0, push.output)
+      assert.match(push.output, /up to date/i)
+    } finally {
+      await target.drop()
+    }
+  })
+})
