@@ -282,3 +282,43 @@ describe('anon and auth', () => {
     assert.notEqual(r.rows[0]?.role, 'authenticated')
   })
 })
+
+describe('the natural statements work under RLS', () => {
+  it("an admin removes a member with a plain UPDATE of organization_id", async () => {
+    const user = await createAuthUser(t.db, 'plain-removal@example.com')
+    await asSystem(t.db, (trx) => trx.updateTable('profiles').set({ organization_id: cast.a.id }).where('id', '=', user).execute())
+    await asUser(t.db, cast.a.adminId, (trx) => trx.updateTable('profiles').set({ organization_id: null }).where('id', '=', user).execute())
+    const p = await profile(user)
+    assert.deepEqual([p.organization_id, p.role], [null, 'member'])
+    const trail = await asSystem(t.db, (trx) => trx.selectFrom('audit_logs').select(['user_id', 'organization_id']).where('record_id', '=', user).execute())
+    assert.deepEqual(trail.at(-1), { user_id: cast.a.adminId, organization_id: cast.a.id })
+  })
+
+  it("a member cannot remove anyone with a plain UPDATE", async () => {
+    await asUser(t.db, cast.b.memberId, (trx) => trx.updateTable('profiles').set({ organization_id: null }).where('id', '=', cast.b.adminId).execute())
+      .catch((e: unknown) => assert.ok(e instanceof NotAuthorizedError))
+    assert.equal((await profile(cast.b.adminId)).organization_id, cast.b.id)
+  })
+
+  it('an admin soft-deletes with UPDATE ... SET deleted_at = now(), as the plan sketched', async () => {
+    const c = await asSystem(t.db, (trx) => trx.insertInto('customers').values({ organization_id: cast.a.id, name: 'to trash' }).returning('id').executeTakeFirstOrThrow())
+    await asUser(t.db, cast.a.adminId, (trx) => sql`update public.customers set deleted_at = now() where id = ${c.id}`.execute(trx))
+    const row = await asSystem(t.db, (trx) => trx.selectFrom('customers').select('deleted_at').where('id', '=', c.id).executeTakeFirstOrThrow())
+    assert.notEqual(row.deleted_at, null)
+    const trail = await asSystem(t.db, (trx) => trx.selectFrom('audit_logs').select(['action', 'user_id']).where('record_id', '=', c.id).orderBy('created_at').execute())
+    assert.deepEqual(trail.map((r) => r.action), ['INSERT', 'SOFT_DELETE'])
+    assert.equal(trail[1]?.user_id, cast.a.adminId)
+  })
+
+  it('a soft-delete UPDATE that also changes other columns is refused, and a member cannot soft delete', async () => {
+    await assert.rejects(
+      asUser(t.db, cast.a.adminId, (trx) => sql`update public.customers set deleted_at = now(), name = 'sneaky' where id = ${cast.a.customerId}`.execute(trx)),
+      NotAuthorizedError,
+    )
+    await asUser(t.db, cast.a.memberId, (trx) => sql`update public.customers set deleted_at = now() where id = ${cast.a.customerId}`.execute(trx))
+    await asUser(t.db, cast.a.memberId, (trx) => trx.deleteFrom('customers').where('id', '=', cast.a.customerId).execute())
+    const row = await asSystem(t.db, (trx) => trx.selectFrom('customers').select(['deleted_at', 'name']).where('id', '=', cast.a.customerId).executeTakeFirstOrThrow())
+    assert.equal(row.deleted_at, null)
+    assert.notEqual(row.name, 'sneaky')
+  })
+})

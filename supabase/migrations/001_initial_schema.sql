@@ -183,8 +183,9 @@ create policy organizations_update on public.organizations for update to authent
   with check (id = (select private.admin_org_id()));
 
 -- profiles: no INSERT/DELETE policy (created by trigger, deleted with the auth user). Which columns
--- an UPDATE may change is decided by private.profiles_guard(); removal from an organization goes
--- through public.remove_member() because the removed row no longer passes the SELECT policy.
+-- an UPDATE may change is decided by private.profiles_guard(); an admin's removal of a member
+-- (organization_id -> NULL) is carried out by private.remove_member(), because the removed row no
+-- longer passes these policies.
 create policy profiles_select on public.profiles for select to authenticated
   using (id = (select auth.uid()) or organization_id = (select private.current_org_id()));
 create policy profiles_update on public.profiles for update to authenticated
@@ -298,6 +299,13 @@ begin
       raise exception 'full_name and avatar_url can only be changed by the user themselves'
         using errcode = '42501', table = 'profiles', column = 'full_name';
     end if;
+    -- An admin clearing another member's organization_id: the removed row would fail the SELECT and
+    -- UPDATE policies' checks on the new row, so the plain UPDATE is carried out by remove_member()
+    -- and the statement itself changes nothing more (it reports 0 rows updated).
+    if new.organization_id is null and old.organization_id is not null and old.id is distinct from actor then
+      perform private.remove_member(old.id);
+      return null;
+    end if;
   end if;
 
   -- A profile that leaves its organization becomes an outsider with no role there.
@@ -405,12 +413,37 @@ begin
 end
 $$;
 
+-- The sketched soft delete, `UPDATE ... SET deleted_at = now()` by an admin, would fail the policies'
+-- checks on the new (hidden) row; a pure soft-delete UPDATE is carried out like a DELETE instead.
+-- An UPDATE that changes anything else as well goes the normal way, and the policies refuse it.
+create function private.soft_delete_by_update() returns trigger
+  language plpgsql set search_path = ''
+  as $$
+begin
+  if (to_jsonb(new) - 'deleted_at' - 'updated_at') is distinct from (to_jsonb(old) - 'deleted_at' - 'updated_at') then
+    return new;
+  end if;
+  perform private.set_deleted(tg_table_name, old.id, true);
+  return null;
+end
+$$;
+
 create trigger customers_soft_delete before delete on public.customers
   for each row when (current_user in ('anon', 'authenticated')) execute function private.soft_delete_instead();
 create trigger revenue_soft_delete before delete on public.revenue
   for each row when (current_user in ('anon', 'authenticated')) execute function private.soft_delete_instead();
 create trigger activities_soft_delete before delete on public.activities
   for each row when (current_user in ('anon', 'authenticated')) execute function private.soft_delete_instead();
+
+create trigger customers_soft_delete_by_update before update on public.customers
+  for each row when (current_user in ('anon', 'authenticated') and old.deleted_at is null and new.deleted_at is not null)
+  execute function private.soft_delete_by_update();
+create trigger revenue_soft_delete_by_update before update on public.revenue
+  for each row when (current_user in ('anon', 'authenticated') and old.deleted_at is null and new.deleted_at is not null)
+  execute function private.soft_delete_by_update();
+create trigger activities_soft_delete_by_update before update on public.activities
+  for each row when (current_user in ('anon', 'authenticated') and old.deleted_at is null and new.deleted_at is not null)
+  execute function private.soft_delete_by_update();
 
 -- ============================================================================
 -- TRIGGERS: customers' derived revenue figures (set-based, one statement per write)

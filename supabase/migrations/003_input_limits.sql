@@ -5,9 +5,9 @@
 -- ============================================================================
 -- organizations
 -- ============================================================================
--- A slug goes into URLs: lowercase letters, digits and inner hyphens, 1 to 63 characters (a DNS label).
+-- A slug goes into URLs: lowercase letters and digits, with inner hyphens or underscores, 1 to 100 characters.
 alter table public.organizations
-  add constraint organizations_slug_format check (slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+  add constraint organizations_slug_format check (slug ~ '^[a-z0-9]([a-z0-9_-]{0,98}[a-z0-9])?$'),
   add constraint organizations_name_length check (char_length(btrim(name)) between 1 and 200);
 
 -- ============================================================================
