@@ -72,20 +72,35 @@ function keyFromDetail(detail: string | undefined): { columns?: string; value?: 
   return m ? { columns: m[1], value: m[2] } : {}
 }
 
+/** PostgreSQL names no table in an RLS violation's fields, only in its message. */
+function tableOf(e: PgErrorLike): string | undefined {
+  return e.table ?? e.message.match(/(?:for table|relation) "?([A-Za-z_][\w.]*)"?/)?.[1]
+}
+
 function describe(e: PgErrorLike): string {
-  const where = e.table ? (e.column ? `${e.table}.${e.column}` : e.table) : e.column
+  const table = tableOf(e)
   const key = keyFromDetail(e.detail)
+  const constraint = e.constraint ? ` (constraint ${e.constraint})` : ''
+  const target = table ? `${table}${key.columns ? `.${key.columns}` : ''}` : key.columns
   switch (e.code) {
     case '23505':
-      return `${e.table ?? 'row'}${key.columns ? `.${key.columns}` : ''} ${key.value !== undefined ? `"${key.value}" ` : ''}is already taken (constraint ${e.constraint})`
+      return target
+        ? `${target} ${key.value !== undefined ? `"${key.value}" ` : ''}is already taken${constraint}`
+        : e.message
     case '23503':
-      return `${e.table}${key.columns ? `.${key.columns}` : ''} refers to a row that does not exist or belongs to another organization (constraint ${e.constraint})`
-    case '23502':
-      return `${where} is required (it cannot be null)`
+      return target
+        ? `${target} refers to a row that does not exist or belongs to another organization${constraint}`
+        : e.message
+    case '23502': {
+      const where = table && e.column ? `${table}.${e.column}` : e.column
+      return where ? `${where} is required (it cannot be null)` : e.message
+    }
     case '42501':
       return `not authorized: ${e.message}`
-    default:
+    default: {
+      const where = table ? (e.column ? `${table}.${e.column}` : table) : e.column
       return where && !e.message.includes(where) ? `${where}: ${e.message}` : e.message
+    }
   }
 }
 
@@ -93,7 +108,7 @@ function describe(e: PgErrorLike): string {
 export function translateError(e: unknown): unknown {
   if (e instanceof DbError || !isPgError(e)) return e
   const fields: DbErrorFields = {
-    code: e.code, table: e.table, column: e.column ?? keyFromDetail(e.detail).columns,
+    code: e.code, table: tableOf(e), column: e.column ?? keyFromDetail(e.detail).columns,
     constraint: e.constraint, detail: e.detail, hint: e.hint, cause: e,
   }
   const message = describe(e)
