@@ -67,111 +67,182 @@ export interface Database {
   user_preferences: UserPreferencesTable
 }
 
+/** Events of an organization, optionally about one of its customers, with JSON metadata. Members read live rows, admins write; DELETE by an admin is a soft delete. Audited. */
 export interface ActivityTable {
+  /** Primary key. */
   id: Generated<string>
+  /** Owning organization (tenant key); cannot change. Deleting the organization deletes its activities. */
   organization_id: string
+  /** Kind of event: signup, purchase, churn, login or export. */
   type: ActivityType
+  /** Customer of the same organization (tenant-safe key activities_customer_id_fkey on customer_id, organization_id); set to NULL when that customer is hard-deleted. */
   customer_id: string | null
+  /** Free-form JSON object about the event; never NULL (default {}); GIN-indexed for containment (@>) queries. */
   metadata: Generated<JsonObjectColumn>
+  /** Soft delete: NULL = live; set = in the trash since then, hidden from normal reads. Set and cleared like customers.deleted_at; listed by public.deleted_activities(). */
   deleted_at: Timestamp | null
+  /** When the event was recorded. */
   created_at: Generated<Timestamp>
 }
 export type Activity = Selectable<ActivityTable>
 export type NewActivity = Insertable<ActivityTable>
 export type ActivityUpdate = Updateable<ActivityTable>
 
+/** Token and cost accounting of AI calls. Written by trusted roles (the server, service_role) only; a member reads their own rows, an admin the whole organization's. */
 export interface AiUsageTable {
+  /** Primary key. */
   id: Generated<string>
+  /** The user the call was made for (an auth user id; no foreign key). */
   user_id: string
+  /** Organization billed for the call. Deleting the organization deletes its usage rows. */
   organization_id: string
+  /** Id of the AI query the call belongs to, assigned by the server. */
   query_id: string
+  /** Prompt tokens; >= 0. */
   input_tokens: Generated<number>
+  /** Completion tokens; >= 0. */
   output_tokens: Generated<number>
+  /** Cost in US dollars, exact numeric(10,4); >= 0. */
   cost_usd: Generated<Decimal>
+  /** Model that served the call. */
   model: string
+  /** Day the usage counts for (DATE), for daily totals. */
   date: DateString
+  /** When the row was recorded. */
   created_at: Generated<Timestamp>
 }
 export type AiUsage = Selectable<AiUsageTable>
 export type NewAiUsage = Insertable<AiUsageTable>
 export type AiUsageUpdate = Updateable<AiUsageTable>
 
+/** Append-only audit trail, written by triggers only: one row per changed row of customers, revenue and activities, per update or delete of an organization, per change of a profile's role or organization. Read by the organization's admins; nobody may update, delete or truncate it. */
 export interface AuditLogTable {
+  /** Primary key. */
   id: Generated<string>
+  /** Organization the changed row belongs to (taken from the row itself, OLD on delete). No foreign key on purpose: the trail outlives the organization. */
   organization_id: string
+  /** The actor: auth.uid() of the request that made the change; NULL = system (no signed-in user: the owner, migrations, service_role, seeds). */
   user_id: string | null
+  /** INSERT, UPDATE, DELETE (hard delete), SOFT_DELETE (deleted_at set) or RESTORE (deleted_at cleared). */
   action: AuditAction
+  /** Table of the changed row, without schema. */
   table_name: string
+  /** Primary key of the changed row (the profile id, the organization id, ...). */
   record_id: string | null
+  /** The whole row before the change, as JSON; NULL for INSERT. */
   old_data: JsonObjectColumn | null
+  /** The whole row after the change, as JSON; NULL for DELETE. */
   new_data: JsonObjectColumn | null
+  /** When the change was recorded (start of its transaction). */
   created_at: Generated<Timestamp>
 }
 export type AuditLog = Selectable<AuditLogTable>
 export type NewAuditLog = Insertable<AuditLogTable>
 export type AuditLogUpdate = Updateable<AuditLogTable>
 
+/** Customers of an organization (tenant data). Members read live rows, admins write; an admin's DELETE is a soft delete (deleted_at), hard delete is for trusted roles. Audited. */
 export interface CustomerTable {
+  /** Primary key. */
   id: Generated<string>
+  /** Owning organization (the tenant key every policy compares); cannot change. Deleting the organization deletes its customers. */
   organization_id: string
+  /** Customer name. */
   name: string
+  /** Contact email address. */
   email: string | null
+  /** Company name. */
   company: string | null
+  /** Industry, free text. */
   industry: string | null
+  /** Derived: sum of amount over the customer's live revenue rows, kept by the revenue_totals_* triggers; any other write to it is ignored, and a change to it alone is not audited. */
   total_revenue: Generated<Decimal>
+  /** Derived: latest date of the customer's live revenue rows (NULL when none), kept like total_revenue. */
   last_purchase_date: DateString | null
+  /** Lifecycle status: active (the default), inactive or churned. */
   status: Generated<CustomerStatus>
+  /** Soft delete: NULL = live; set = in the trash since then, hidden from normal reads. Set by an admin's DELETE, public.soft_delete() or an UPDATE that only sets it; listed by public.deleted_customers(), cleared by public.restore(). */
   deleted_at: Timestamp | null
+  /** When the row was created. */
   created_at: Generated<Timestamp>
+  /** Last change; set by the customers_touch_updated_at trigger (a change to it alone is not audited). */
   updated_at: Generated<Timestamp>
 }
 export type Customer = Selectable<CustomerTable>
 export type NewCustomer = Insertable<CustomerTable>
 export type CustomerUpdate = Updateable<CustomerTable>
 
+/** A tenant. Members read their own organization, its admins update it; signed-in users create one through public.create_organization(); only trusted roles insert or delete directly. */
 export interface OrganizationTable {
+  /** Primary key: the tenant id every organization_id refers to. */
   id: Generated<string>
+  /** Display name. */
   name: string
+  /** URL-friendly identifier, unique across all organizations (organizations_slug_key). */
   slug: string
+  /** When the organization was created. */
   created_at: Generated<Timestamp>
+  /** Last change; set by the organizations_touch_updated_at trigger. */
   updated_at: Generated<Timestamp>
 }
 export type Organization = Selectable<OrganizationTable>
 export type NewOrganization = Insertable<OrganizationTable>
 export type OrganizationUpdate = Updateable<OrganizationTable>
 
+/** One per auth user, created by the profiles_on_auth_user_created trigger and deleted with the user. Membership: at most one organization, as admin or member; organization_id NULL = outsider. */
 export interface ProfileTable {
+  /** The auth.users id, i.e. auth.uid() of the user's requests. Never changes; deleting the auth user deletes the profile. */
   id: string
+  /** Copy of auth.users.email, kept in sync by a trigger on auth.users; signed-in users cannot change it here. */
   email: string
+  /** Display name, initialised from the sign-up metadata (full_name); only the user may change it. */
   full_name: string | null
+  /** Avatar URL, initialised from the sign-up metadata (avatar_url); only the user may change it. */
   avatar_url: string | null
+  /** The organization the user belongs to; NULL = outsider. Set by public.create_organization() or a trusted role; cleared by an admin of that organization (public.remove_member(), or an UPDATE setting it to NULL) or when the organization is deleted. A signed-in user never moves a profile between organizations. */
   organization_id: string | null
+  /** 'admin' or 'member' in organization_id. Only an admin of that organization changes it; the last admin cannot be demoted or removed; reset to 'member' when the profile leaves its organization. */
   role: Generated<ProfileRole>
+  /** When the profile was created; signed-in users cannot change it. */
   created_at: Generated<Timestamp>
+  /** Last change; set by the profiles_guard trigger. */
   updated_at: Generated<Timestamp>
 }
 export type Profile = Selectable<ProfileTable>
 export type NewProfile = Insertable<ProfileTable>
 export type ProfileUpdate = Updateable<ProfileTable>
 
+/** Revenue entries of an organization, optionally attributed to one of its customers. Members read live rows, admins write; DELETE by an admin is a soft delete. Live rows feed the customer's derived totals. Audited. */
 export interface RevenueTable {
+  /** Primary key. */
   id: Generated<string>
+  /** Owning organization (tenant key); cannot change. Deleting the organization deletes its revenue. */
   organization_id: string
+  /** Customer of the same organization (tenant-safe key revenue_customer_id_fkey on customer_id, organization_id); set to NULL when that customer is hard-deleted. */
   customer_id: string | null
+  /** Amount, exact numeric(12,2). */
   amount: Decimal
+  /** Day the revenue was earned (DATE, no time zone); feeds customers.last_purchase_date. */
   date: DateString
+  /** Category, free text. */
   category: string | null
+  /** Description, free text. */
   description: string | null
+  /** Soft delete: NULL = live; set = in the trash since then, hidden from normal reads and excluded from the customer's totals. Set and cleared like customers.deleted_at; listed by public.deleted_revenue(). */
   deleted_at: Timestamp | null
+  /** When the row was created. */
   created_at: Generated<Timestamp>
 }
 export type Revenue = Selectable<RevenueTable>
 export type NewRevenue = Insertable<RevenueTable>
 export type RevenueUpdate = Updateable<RevenueTable>
 
+/** Per-user settings. Strictly private: each user reads and writes only their own row, admins included. */
 export interface UserPreferencesTable {
+  /** The user (profiles.id); deleted with the profile. */
   user_id: string
+  /** UI theme: light, dark or system (the default: follow the device). */
   theme_preference: Generated<ThemePreference>
+  /** Last change; set by the user_preferences_touch_updated_at trigger. */
   updated_at: Generated<Timestamp>
 }
 export type UserPreferences = Selectable<UserPreferencesTable>

@@ -1,0 +1,1133 @@
+-- supabase/schema.sql: the full schema reference, GENERATED from a freshly migrated embedded database by
+-- `npx tsx cli/commands/dump-schema.ts` (also `tenantry dump-schema`), from pg_catalog (lib/db/schema-dump.ts).
+-- Do not edit: change the SQL in supabase/migrations, then regenerate. test/schema-reference.test.ts fails when
+-- this file is out of date.
+--
+-- Not a migration: supabase/migrations builds the database. This file shows what they build, in one place, in a
+-- stable order: schemas, tables (columns, keys, checks), foreign keys, indexes, functions (full definitions),
+-- row level security and policies, triggers, and privileges, each followed by its COMMENT. It is valid SQL:
+-- after supabase/compat/supabase_compat.sql on an empty database it rebuilds the same schema (tested).
+--
+-- Left out, so that PostgreSQL 15 and 18 give the same text: owners; privileges of roles other than PUBLIC, anon,
+-- authenticated and service_role; and MAINTAIN (PostgreSQL 17+), which Supabase's default "grant all" also gives
+-- the API roles wherever they hold the table privileges shown below.
+
+SET check_function_bodies = false;
+
+-- ================================================================================================
+-- SCHEMAS (public comes with the database; its privileges are Supabase's)
+-- ================================================================================================
+
+CREATE SCHEMA private;
+COMMENT ON SCHEMA private IS 'Helpers for policies, triggers and the public API. Not exposed by the Data API; no EXECUTE for PUBLIC or anon.';
+REVOKE ALL ON SCHEMA private FROM PUBLIC, anon, authenticated, service_role;
+GRANT USAGE ON SCHEMA private TO authenticated, service_role;
+
+-- ================================================================================================
+-- TABLES
+-- ================================================================================================
+
+CREATE TABLE public.activities (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  organization_id uuid NOT NULL,
+  type text NOT NULL,
+  customer_id uuid,
+  metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+  deleted_at timestamp with time zone,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT activities_pkey PRIMARY KEY (id),
+  CONSTRAINT activities_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+  CONSTRAINT activities_metadata_size CHECK ((octet_length((metadata)::text) <= 65536)),
+  CONSTRAINT activities_type_check CHECK ((type = ANY (ARRAY['signup'::text, 'purchase'::text, 'churn'::text, 'login'::text, 'export'::text])))
+);
+COMMENT ON TABLE public.activities IS 'Events of an organization, optionally about one of its customers, with JSON metadata. Members read live rows, admins write; DELETE by an admin is a soft delete. Audited.';
+COMMENT ON COLUMN public.activities.id IS 'Primary key.';
+COMMENT ON COLUMN public.activities.organization_id IS 'Owning organization (tenant key); cannot change. Deleting the organization deletes its activities.';
+COMMENT ON COLUMN public.activities.type IS 'Kind of event: signup, purchase, churn, login or export.';
+COMMENT ON COLUMN public.activities.customer_id IS 'Customer of the same organization (tenant-safe key activities_customer_id_fkey on customer_id, organization_id); set to NULL when that customer is hard-deleted.';
+COMMENT ON COLUMN public.activities.metadata IS 'Free-form JSON object about the event; never NULL (default {}); GIN-indexed for containment (@>) queries.';
+COMMENT ON COLUMN public.activities.deleted_at IS 'Soft delete: NULL = live; set = in the trash since then, hidden from normal reads. Set and cleared like customers.deleted_at; listed by public.deleted_activities().';
+COMMENT ON COLUMN public.activities.created_at IS 'When the event was recorded.';
+
+CREATE TABLE public.ai_usage_log (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  user_id uuid NOT NULL,
+  organization_id uuid NOT NULL,
+  query_id uuid NOT NULL,
+  input_tokens integer DEFAULT 0 NOT NULL,
+  output_tokens integer DEFAULT 0 NOT NULL,
+  cost_usd numeric(10,4) DEFAULT 0 NOT NULL,
+  model text NOT NULL,
+  date date NOT NULL,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT ai_usage_log_pkey PRIMARY KEY (id),
+  CONSTRAINT ai_usage_log_cost_usd_check CHECK ((cost_usd >= (0)::numeric)),
+  CONSTRAINT ai_usage_log_input_tokens_check CHECK ((input_tokens >= 0)),
+  CONSTRAINT ai_usage_log_model_length CHECK (((char_length(btrim(model)) >= 1) AND (char_length(btrim(model)) <= 100))),
+  CONSTRAINT ai_usage_log_output_tokens_check CHECK ((output_tokens >= 0))
+);
+COMMENT ON TABLE public.ai_usage_log IS 'Token and cost accounting of AI calls. Written by trusted roles (the server, service_role) only; a member reads their own rows, an admin the whole organization''s.';
+COMMENT ON COLUMN public.ai_usage_log.id IS 'Primary key.';
+COMMENT ON COLUMN public.ai_usage_log.user_id IS 'The user the call was made for (an auth user id; no foreign key).';
+COMMENT ON COLUMN public.ai_usage_log.organization_id IS 'Organization billed for the call. Deleting the organization deletes its usage rows.';
+COMMENT ON COLUMN public.ai_usage_log.query_id IS 'Id of the AI query the call belongs to, assigned by the server.';
+COMMENT ON COLUMN public.ai_usage_log.input_tokens IS 'Prompt tokens; >= 0.';
+COMMENT ON COLUMN public.ai_usage_log.output_tokens IS 'Completion tokens; >= 0.';
+COMMENT ON COLUMN public.ai_usage_log.cost_usd IS 'Cost in US dollars, exact numeric(10,4); >= 0.';
+COMMENT ON COLUMN public.ai_usage_log.model IS 'Model that served the call.';
+COMMENT ON COLUMN public.ai_usage_log.date IS 'Day the usage counts for (DATE), for daily totals.';
+COMMENT ON COLUMN public.ai_usage_log.created_at IS 'When the row was recorded.';
+
+CREATE TABLE public.audit_logs (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  organization_id uuid NOT NULL,
+  user_id uuid,
+  action text NOT NULL,
+  table_name text NOT NULL,
+  record_id uuid,
+  old_data jsonb,
+  new_data jsonb,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT audit_logs_pkey PRIMARY KEY (id),
+  CONSTRAINT audit_logs_action_check CHECK ((action = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'SOFT_DELETE'::text, 'RESTORE'::text])))
+);
+COMMENT ON TABLE public.audit_logs IS 'Append-only audit trail, written by triggers only: one row per changed row of customers, revenue and activities, per update or delete of an organization, per change of a profile''s role or organization. Read by the organization''s admins; nobody may update, delete or truncate it.';
+COMMENT ON COLUMN public.audit_logs.id IS 'Primary key.';
+COMMENT ON COLUMN public.audit_logs.organization_id IS 'Organization the changed row belongs to (taken from the row itself, OLD on delete). No foreign key on purpose: the trail outlives the organization.';
+COMMENT ON COLUMN public.audit_logs.user_id IS 'The actor: auth.uid() of the request that made the change; NULL = system (no signed-in user: the owner, migrations, service_role, seeds).';
+COMMENT ON COLUMN public.audit_logs.action IS 'INSERT, UPDATE, DELETE (hard delete), SOFT_DELETE (deleted_at set) or RESTORE (deleted_at cleared).';
+COMMENT ON COLUMN public.audit_logs.table_name IS 'Table of the changed row, without schema.';
+COMMENT ON COLUMN public.audit_logs.record_id IS 'Primary key of the changed row (the profile id, the organization id, ...).';
+COMMENT ON COLUMN public.audit_logs.old_data IS 'The whole row before the change, as JSON; NULL for INSERT.';
+COMMENT ON COLUMN public.audit_logs.new_data IS 'The whole row after the change, as JSON; NULL for DELETE.';
+COMMENT ON COLUMN public.audit_logs.created_at IS 'When the change was recorded (start of its transaction).';
+
+CREATE TABLE public.customers (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  organization_id uuid NOT NULL,
+  name text NOT NULL,
+  email text,
+  company text,
+  industry text,
+  total_revenue numeric(12,2) DEFAULT 0 NOT NULL,
+  last_purchase_date date,
+  status text DEFAULT 'active'::text NOT NULL,
+  deleted_at timestamp with time zone,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT customers_pkey PRIMARY KEY (id),
+  CONSTRAINT customers_id_organization_id_key UNIQUE (id, organization_id),
+  CONSTRAINT customers_company_length CHECK ((char_length(company) <= 200)),
+  CONSTRAINT customers_email_length CHECK ((char_length(email) <= 320)),
+  CONSTRAINT customers_industry_length CHECK ((char_length(industry) <= 100)),
+  CONSTRAINT customers_name_length CHECK (((char_length(btrim(name)) >= 1) AND (char_length(btrim(name)) <= 200))),
+  CONSTRAINT customers_status_check CHECK ((status = ANY (ARRAY['active'::text, 'inactive'::text, 'churned'::text])))
+);
+COMMENT ON TABLE public.customers IS 'Customers of an organization (tenant data). Members read live rows, admins write; an admin''s DELETE is a soft delete (deleted_at), hard delete is for trusted roles. Audited.';
+COMMENT ON COLUMN public.customers.id IS 'Primary key.';
+COMMENT ON COLUMN public.customers.organization_id IS 'Owning organization (the tenant key every policy compares); cannot change. Deleting the organization deletes its customers.';
+COMMENT ON COLUMN public.customers.name IS 'Customer name.';
+COMMENT ON COLUMN public.customers.email IS 'Contact email address.';
+COMMENT ON COLUMN public.customers.company IS 'Company name.';
+COMMENT ON COLUMN public.customers.industry IS 'Industry, free text.';
+COMMENT ON COLUMN public.customers.total_revenue IS 'Derived: sum of amount over the customer''s live revenue rows, kept by the revenue_totals_* triggers; any other write to it is ignored, and a change to it alone is not audited.';
+COMMENT ON COLUMN public.customers.last_purchase_date IS 'Derived: latest date of the customer''s live revenue rows (NULL when none), kept like total_revenue.';
+COMMENT ON COLUMN public.customers.status IS 'Lifecycle status: active (the default), inactive or churned.';
+COMMENT ON COLUMN public.customers.deleted_at IS 'Soft delete: NULL = live; set = in the trash since then, hidden from normal reads. Set by an admin''s DELETE, public.soft_delete() or an UPDATE that only sets it; listed by public.deleted_customers(), cleared by public.restore().';
+COMMENT ON COLUMN public.customers.created_at IS 'When the row was created.';
+COMMENT ON COLUMN public.customers.updated_at IS 'Last change; set by the customers_touch_updated_at trigger (a change to it alone is not audited).';
+COMMENT ON CONSTRAINT customers_id_organization_id_key ON public.customers IS 'Target of the tenant-safe foreign keys: (id, organization_id) lets a row point only at a customer of its own organization.';
+
+CREATE TABLE public.organizations (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  name text NOT NULL,
+  slug text NOT NULL,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT organizations_pkey PRIMARY KEY (id),
+  CONSTRAINT organizations_slug_key UNIQUE (slug),
+  CONSTRAINT organizations_name_length CHECK (((char_length(btrim(name)) >= 1) AND (char_length(btrim(name)) <= 200))),
+  CONSTRAINT organizations_slug_format CHECK ((slug ~ '^[a-z0-9]([a-z0-9_-]{0,98}[a-z0-9])?$'::text))
+);
+COMMENT ON TABLE public.organizations IS 'A tenant. Members read their own organization, its admins update it; signed-in users create one through public.create_organization(); only trusted roles insert or delete directly.';
+COMMENT ON COLUMN public.organizations.id IS 'Primary key: the tenant id every organization_id refers to.';
+COMMENT ON COLUMN public.organizations.name IS 'Display name.';
+COMMENT ON COLUMN public.organizations.slug IS 'URL-friendly identifier, unique across all organizations (organizations_slug_key).';
+COMMENT ON COLUMN public.organizations.created_at IS 'When the organization was created.';
+COMMENT ON COLUMN public.organizations.updated_at IS 'Last change; set by the organizations_touch_updated_at trigger.';
+
+CREATE TABLE public.profiles (
+  id uuid NOT NULL,
+  email text NOT NULL,
+  full_name text,
+  avatar_url text,
+  organization_id uuid,
+  role text DEFAULT 'member'::text NOT NULL,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT profiles_pkey PRIMARY KEY (id),
+  CONSTRAINT profiles_avatar_url_length CHECK ((char_length(avatar_url) <= 2048)),
+  CONSTRAINT profiles_email_length CHECK ((char_length(email) <= 320)),
+  CONSTRAINT profiles_full_name_length CHECK ((char_length(full_name) <= 200)),
+  CONSTRAINT profiles_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'member'::text])))
+);
+COMMENT ON TABLE public.profiles IS 'One per auth user, created by the profiles_on_auth_user_created trigger and deleted with the user. Membership: at most one organization, as admin or member; organization_id NULL = outsider.';
+COMMENT ON COLUMN public.profiles.id IS 'The auth.users id, i.e. auth.uid() of the user''s requests. Never changes; deleting the auth user deletes the profile.';
+COMMENT ON COLUMN public.profiles.email IS 'Copy of auth.users.email, kept in sync by a trigger on auth.users; signed-in users cannot change it here.';
+COMMENT ON COLUMN public.profiles.full_name IS 'Display name, initialised from the sign-up metadata (full_name); only the user may change it.';
+COMMENT ON COLUMN public.profiles.avatar_url IS 'Avatar URL, initialised from the sign-up metadata (avatar_url); only the user may change it.';
+COMMENT ON COLUMN public.profiles.organization_id IS 'The organization the user belongs to; NULL = outsider. Set by public.create_organization() or a trusted role; cleared by an admin of that organization (public.remove_member(), or an UPDATE setting it to NULL) or when the organization is deleted. A signed-in user never moves a profile between organizations.';
+COMMENT ON COLUMN public.profiles.role IS '''admin'' or ''member'' in organization_id. Only an admin of that organization changes it; the last admin cannot be demoted or removed; reset to ''member'' when the profile leaves its organization.';
+COMMENT ON COLUMN public.profiles.created_at IS 'When the profile was created; signed-in users cannot change it.';
+COMMENT ON COLUMN public.profiles.updated_at IS 'Last change; set by the profiles_guard trigger.';
+
+CREATE TABLE public.revenue (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  organization_id uuid NOT NULL,
+  customer_id uuid,
+  amount numeric(12,2) NOT NULL,
+  date date NOT NULL,
+  category text,
+  description text,
+  deleted_at timestamp with time zone,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT revenue_pkey PRIMARY KEY (id),
+  CONSTRAINT revenue_category_length CHECK ((char_length(category) <= 100)),
+  CONSTRAINT revenue_description_length CHECK ((char_length(description) <= 2000))
+);
+COMMENT ON TABLE public.revenue IS 'Revenue entries of an organization, optionally attributed to one of its customers. Members read live rows, admins write; DELETE by an admin is a soft delete. Live rows feed the customer''s derived totals. Audited.';
+COMMENT ON COLUMN public.revenue.id IS 'Primary key.';
+COMMENT ON COLUMN public.revenue.organization_id IS 'Owning organization (tenant key); cannot change. Deleting the organization deletes its revenue.';
+COMMENT ON COLUMN public.revenue.customer_id IS 'Customer of the same organization (tenant-safe key revenue_customer_id_fkey on customer_id, organization_id); set to NULL when that customer is hard-deleted.';
+COMMENT ON COLUMN public.revenue.amount IS 'Amount, exact numeric(12,2).';
+COMMENT ON COLUMN public.revenue.date IS 'Day the revenue was earned (DATE, no time zone); feeds customers.last_purchase_date.';
+COMMENT ON COLUMN public.revenue.category IS 'Category, free text.';
+COMMENT ON COLUMN public.revenue.description IS 'Description, free text.';
+COMMENT ON COLUMN public.revenue.deleted_at IS 'Soft delete: NULL = live; set = in the trash since then, hidden from normal reads and excluded from the customer''s totals. Set and cleared like customers.deleted_at; listed by public.deleted_revenue().';
+COMMENT ON COLUMN public.revenue.created_at IS 'When the row was created.';
+
+CREATE TABLE public.user_preferences (
+  user_id uuid NOT NULL,
+  theme_preference text DEFAULT 'system'::text NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT user_preferences_pkey PRIMARY KEY (user_id),
+  CONSTRAINT user_preferences_theme_preference_check CHECK ((theme_preference = ANY (ARRAY['light'::text, 'dark'::text, 'system'::text])))
+);
+COMMENT ON TABLE public.user_preferences IS 'Per-user settings. Strictly private: each user reads and writes only their own row, admins included.';
+COMMENT ON COLUMN public.user_preferences.user_id IS 'The user (profiles.id); deleted with the profile.';
+COMMENT ON COLUMN public.user_preferences.theme_preference IS 'UI theme: light, dark or system (the default: follow the device).';
+COMMENT ON COLUMN public.user_preferences.updated_at IS 'Last change; set by the user_preferences_touch_updated_at trigger.';
+
+-- ================================================================================================
+-- FOREIGN KEYS
+-- ================================================================================================
+
+ALTER TABLE public.activities ADD CONSTRAINT activities_customer_id_fkey FOREIGN KEY (customer_id, organization_id) REFERENCES public.customers(id, organization_id) ON DELETE SET NULL (customer_id);
+COMMENT ON CONSTRAINT activities_customer_id_fkey ON public.activities IS 'Tenant-safe: the customer must belong to the same organization. ON DELETE SET NULL (customer_id) keeps organization_id.';
+
+ALTER TABLE public.activities ADD CONSTRAINT activities_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE public.ai_usage_log ADD CONSTRAINT ai_usage_log_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE public.customers ADD CONSTRAINT customers_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE public.profiles ADD CONSTRAINT profiles_id_fkey FOREIGN KEY (id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE public.profiles ADD CONSTRAINT profiles_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE SET NULL;
+
+ALTER TABLE public.revenue ADD CONSTRAINT revenue_customer_id_fkey FOREIGN KEY (customer_id, organization_id) REFERENCES public.customers(id, organization_id) ON DELETE SET NULL (customer_id);
+COMMENT ON CONSTRAINT revenue_customer_id_fkey ON public.revenue IS 'Tenant-safe: the customer must belong to the same organization (FK checks bypass RLS, so a plain key on customer_id would not). ON DELETE SET NULL (customer_id) keeps organization_id.';
+
+ALTER TABLE public.revenue ADD CONSTRAINT revenue_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE public.user_preferences ADD CONSTRAINT user_preferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.profiles(id) ON DELETE CASCADE;
+
+-- ================================================================================================
+-- INDEXES (those behind primary key and unique constraints are above)
+-- ================================================================================================
+
+CREATE INDEX idx_activities_customer ON public.activities USING btree (customer_id, organization_id);
+COMMENT ON INDEX public.idx_activities_customer IS 'The tenant-safe foreign key to customers, activities per customer.';
+
+CREATE INDEX idx_activities_metadata ON public.activities USING gin (metadata);
+COMMENT ON INDEX public.idx_activities_metadata IS 'GIN on metadata, for containment (@>) queries.';
+
+CREATE INDEX idx_activities_org_created ON public.activities USING btree (organization_id, created_at);
+COMMENT ON INDEX public.idx_activities_org_created IS 'Tenant key first: the activities policies, the foreign key to organizations, recent activity.';
+
+CREATE INDEX idx_activities_org_type ON public.activities USING btree (organization_id, type);
+COMMENT ON INDEX public.idx_activities_org_type IS 'Activities of an organization by type.';
+
+CREATE INDEX idx_ai_usage_org_date ON public.ai_usage_log USING btree (organization_id, date);
+COMMENT ON INDEX public.idx_ai_usage_org_date IS 'Tenant key first: the ai_usage_log policy, the foreign key to organizations, usage per day.';
+
+CREATE INDEX idx_ai_usage_user ON public.ai_usage_log USING btree (user_id);
+COMMENT ON INDEX public.idx_ai_usage_user IS 'A member''s own usage rows (the ai_usage_log policy''s second branch).';
+
+CREATE INDEX idx_audit_logs_org_created ON public.audit_logs USING btree (organization_id, created_at);
+COMMENT ON INDEX public.idx_audit_logs_org_created IS 'An organization''s trail in time order: the audit_logs policy and its readers.';
+
+CREATE INDEX idx_customers_org_created ON public.customers USING btree (organization_id, created_at);
+COMMENT ON INDEX public.idx_customers_org_created IS 'Tenant key first: the customers policies, the foreign key to organizations, newest-first listings.';
+
+CREATE INDEX idx_customers_org_status ON public.customers USING btree (organization_id, status) WHERE (deleted_at IS NULL);
+COMMENT ON INDEX public.idx_customers_org_status IS 'Live customers of an organization by status.';
+
+CREATE INDEX idx_profiles_org ON public.profiles USING btree (organization_id);
+COMMENT ON INDEX public.idx_profiles_org IS 'Members of an organization: the profiles policies and the foreign key to organizations.';
+
+CREATE INDEX idx_revenue_customer ON public.revenue USING btree (customer_id, organization_id);
+COMMENT ON INDEX public.idx_revenue_customer IS 'The tenant-safe foreign key to customers (finds the rows to update when a customer is deleted), revenue per customer.';
+
+CREATE INDEX idx_revenue_org_date ON public.revenue USING btree (organization_id, date);
+COMMENT ON INDEX public.idx_revenue_org_date IS 'Tenant key first: the revenue policies, the foreign key to organizations, revenue over a date range.';
+
+-- ================================================================================================
+-- FUNCTIONS
+-- ================================================================================================
+
+CREATE OR REPLACE FUNCTION private.admin_org_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$ select p.organization_id from public.profiles p where p.id = auth.uid() and p.role = 'admin' $function$;
+COMMENT ON FUNCTION private.admin_org_id() IS 'Organization the signed-in user is an admin of, or NULL (also for members). SECURITY DEFINER; call as (select private.admin_org_id()) in policies.';
+REVOKE ALL ON FUNCTION private.admin_org_id() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.admin_org_id() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.assert_not_last_admin(p_organization_id uuid, p_profile_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform 1 from public.organizations o where o.id = p_organization_id for update;
+  if not found then
+    return; -- the organization itself is being deleted
+  end if;
+  if not exists (
+    select 1 from public.profiles p
+     where p.organization_id = p_organization_id and p.role = 'admin' and p.id <> p_profile_id
+  ) then
+    raise exception 'cannot demote or remove the last admin of organization %', p_organization_id
+      using errcode = '23514', table = 'profiles', column = 'role', constraint = 'organization_keeps_an_admin',
+            hint = 'Promote another member to admin first.';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION private.assert_not_last_admin(p_organization_id uuid, p_profile_id uuid) IS 'Raises 23514 (organization_keeps_an_admin) unless the organization keeps another admin besides the given profile. Locks the organization row first so concurrent demotions serialize; does nothing when the organization is being deleted.';
+REVOKE ALL ON FUNCTION private.assert_not_last_admin(p_organization_id uuid, p_profile_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.assert_not_last_admin(p_organization_id uuid, p_profile_id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+begin
+  insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+  select o.organization_id, actor, 'DELETE', tg_table_name, o.id, to_jsonb(o), null
+    from old_rows o;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_delete() IS 'AFTER DELETE statement trigger: one audit_logs row (DELETE) per deleted row, organization_id from the OLD row.';
+REVOKE ALL ON FUNCTION private.audit_delete() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_insert()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+begin
+  insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+  select n.organization_id, actor, 'INSERT', tg_table_name, n.id, null, to_jsonb(n)
+    from new_rows n;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_insert() IS 'AFTER INSERT statement trigger: one audit_logs row (INSERT) per inserted row, from the transition table; organization_id from the row, user_id = auth.uid() (NULL = system).';
+REVOKE ALL ON FUNCTION private.audit_insert() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_logs_append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  raise exception 'audit_logs is append-only: % is not allowed', tg_op
+    using errcode = '42501', table = 'audit_logs';
+end
+$function$;
+COMMENT ON FUNCTION private.audit_logs_append_only() IS 'BEFORE UPDATE/DELETE/TRUNCATE statement trigger on audit_logs: always raises 42501, whoever the caller (service_role and the owner included).';
+REVOKE ALL ON FUNCTION private.audit_logs_append_only() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_organization()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+  values (old.id, auth.uid(), tg_op, tg_table_name, old.id, to_jsonb(old),
+          case when tg_op = 'UPDATE' then to_jsonb(new) end);
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_organization() IS 'AFTER UPDATE/DELETE row trigger on organizations: one audit_logs row filed under the organization itself.';
+REVOKE ALL ON FUNCTION private.audit_organization() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_profile()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if tg_op = 'DELETE' then
+    insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+    values (old.organization_id, auth.uid(), 'DELETE', tg_table_name, old.id, to_jsonb(old), null);
+  else
+    insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+    values (coalesce(old.organization_id, new.organization_id), auth.uid(), 'UPDATE', tg_table_name, new.id,
+            to_jsonb(old), to_jsonb(new));
+  end if;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_profile() IS 'AFTER UPDATE/DELETE row trigger on profiles: audits a change of role or organization (filed under the organization left, else the one joined) and the deletion of a profile (under its organization).';
+REVOKE ALL ON FUNCTION private.audit_profile() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_update()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  ignored text[] := coalesce(tg_argv, '{}');
+begin
+  insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+  select n.organization_id, actor,
+         case
+           when o.deleted_at is null and n.deleted_at is not null then 'SOFT_DELETE'
+           when o.deleted_at is not null and n.deleted_at is null then 'RESTORE'
+           else 'UPDATE'
+         end,
+         tg_table_name, n.id, to_jsonb(o), to_jsonb(n)
+    from old_rows o
+    join new_rows n on n.id = o.id
+   where to_jsonb(o) - ignored is distinct from to_jsonb(n) - ignored;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_update() IS 'AFTER UPDATE statement trigger: one audit_logs row per changed row, SOFT_DELETE or RESTORE when deleted_at was set or cleared, else UPDATE. Trigger arguments name columns whose changes alone are not audited.';
+REVOKE ALL ON FUNCTION private.audit_update() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.create_organization(p_name text, p_slug text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  current_org uuid;
+  new_org uuid;
+begin
+  if actor is null then
+    raise exception 'create_organization needs a signed-in user' using errcode = '42501';
+  end if;
+  select p.organization_id into current_org from public.profiles p where p.id = actor for update;
+  if not found then
+    raise exception 'user % has no profile', actor using errcode = '42501', table = 'profiles';
+  end if;
+  if current_org is not null then
+    raise exception 'user % already belongs to an organization', actor
+      using errcode = '55000', table = 'profiles', column = 'organization_id',
+            hint = 'A user belongs to one organization; leave it before creating another.';
+  end if;
+  insert into public.organizations (name, slug) values (p_name, p_slug) returning id into new_org;
+  update public.profiles set organization_id = new_org, role = 'admin' where id = actor;
+  return new_org;
+end
+$function$;
+COMMENT ON FUNCTION private.create_organization(p_name text, p_slug text) IS 'Implements public.create_organization(): for a signed-in user with a profile and no organization, inserts the organization and makes the user its admin. 42501 without a user or profile, 55000 when already in an organization.';
+REVOKE ALL ON FUNCTION private.create_organization(p_name text, p_slug text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.create_organization(p_name text, p_slug text) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.current_org_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$ select p.organization_id from public.profiles p where p.id = auth.uid() $function$;
+COMMENT ON FUNCTION private.current_org_id() IS 'Organization of the signed-in user (auth.uid()), or NULL. SECURITY DEFINER so policies on profiles do not recurse; call as (select private.current_org_id()) in policies: evaluated once per statement.';
+REVOKE ALL ON FUNCTION private.current_org_id() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.current_org_id() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.customers_keep_derived()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if current_user not in ('anon', 'authenticated')
+     and current_setting('tenantry.maintaining_totals', true) = 'on' then
+    return new;
+  end if;
+  if tg_op = 'INSERT' then
+    new.total_revenue := 0;
+    new.last_purchase_date := null;
+  else
+    new.total_revenue := old.total_revenue;
+    new.last_purchase_date := old.last_purchase_date;
+  end if;
+  return new;
+end
+$function$;
+COMMENT ON FUNCTION private.customers_keep_derived() IS 'BEFORE INSERT/UPDATE trigger on customers: keeps total_revenue and last_purchase_date as they were (0/NULL on insert) unless a trusted role writes them with tenantry.maintaining_totals on, as the revenue_totals_* functions do.';
+REVOKE ALL ON FUNCTION private.customers_keep_derived() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.deleted_activities()
+ RETURNS SETOF public.activities
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$ select a.* from public.activities a
+         where a.organization_id = private.admin_org_id() and a.deleted_at is not null
+         order by a.deleted_at desc $function$;
+COMMENT ON FUNCTION private.deleted_activities() IS 'Implements public.deleted_activities(): soft-deleted activities of the caller''s organization, for its admins; newest first.';
+REVOKE ALL ON FUNCTION private.deleted_activities() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.deleted_activities() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.deleted_customers()
+ RETURNS SETOF public.customers
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$ select c.* from public.customers c
+         where c.organization_id = private.admin_org_id() and c.deleted_at is not null
+         order by c.deleted_at desc $function$;
+COMMENT ON FUNCTION private.deleted_customers() IS 'Implements public.deleted_customers(): soft-deleted customers of the caller''s organization, for its admins; newest first.';
+REVOKE ALL ON FUNCTION private.deleted_customers() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.deleted_customers() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.deleted_revenue()
+ RETURNS SETOF public.revenue
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$ select r.* from public.revenue r
+         where r.organization_id = private.admin_org_id() and r.deleted_at is not null
+         order by r.deleted_at desc $function$;
+COMMENT ON FUNCTION private.deleted_revenue() IS 'Implements public.deleted_revenue(): soft-deleted revenue of the caller''s organization, for its admins; newest first.';
+REVOKE ALL ON FUNCTION private.deleted_revenue() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.deleted_revenue() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.handle_new_user()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into public.profiles (id, email, full_name, avatar_url)
+  values (new.id, coalesce(new.email, ''),
+          new.raw_user_meta_data ->> 'full_name', new.raw_user_meta_data ->> 'avatar_url');
+  return new;
+end
+$function$;
+COMMENT ON FUNCTION private.handle_new_user() IS 'AFTER INSERT trigger on auth.users: creates the profile (email, full_name and avatar_url from the sign-up metadata; role member, no organization). SECURITY DEFINER: runs for GoTrue''s role.';
+REVOKE ALL ON FUNCTION private.handle_new_user() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.handle_user_email_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  update public.profiles set email = coalesce(new.email, '') where id = new.id;
+  return new;
+end
+$function$;
+COMMENT ON FUNCTION private.handle_user_email_change() IS 'AFTER UPDATE OF email trigger on auth.users: copies the new email to the profile.';
+REVOKE ALL ON FUNCTION private.handle_user_email_change() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.profiles_guard()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  actor_is_admin boolean;
+begin
+  if new.id is distinct from old.id then
+    raise exception 'profiles.id cannot change' using errcode = '42501', table = 'profiles', column = 'id';
+  end if;
+
+  if current_user in ('anon', 'authenticated') then
+    -- is not distinct from: admin_org_id() is NULL for a non-admin, and NULL must not pass as "not denied".
+    actor_is_admin := old.organization_id is not null and old.organization_id is not distinct from private.admin_org_id();
+    if new.email is distinct from old.email then
+      raise exception 'profiles.email follows auth.users and cannot be changed here'
+        using errcode = '42501', table = 'profiles', column = 'email';
+    end if;
+    if new.created_at is distinct from old.created_at then
+      raise exception 'profiles.created_at cannot change' using errcode = '42501', table = 'profiles', column = 'created_at';
+    end if;
+    if new.organization_id is distinct from old.organization_id then
+      -- Removal (to NULL) is an admin's, through public.remove_member(); nobody moves a profile between orgs.
+      if new.organization_id is not null or not actor_is_admin then
+        raise exception 'profiles.organization_id can only be cleared by an admin of that organization'
+          using errcode = '42501', table = 'profiles', column = 'organization_id';
+      end if;
+    end if;
+    if new.role is distinct from old.role and not actor_is_admin then
+      raise exception 'only an admin of the organization can change roles'
+        using errcode = '42501', table = 'profiles', column = 'role';
+    end if;
+    if (new.full_name, new.avatar_url) is distinct from (old.full_name, old.avatar_url) and old.id is distinct from actor then
+      raise exception 'full_name and avatar_url can only be changed by the user themselves'
+        using errcode = '42501', table = 'profiles', column = 'full_name';
+    end if;
+    -- An admin clearing another member's organization_id: the removed row would fail the SELECT and
+    -- UPDATE policies' checks on the new row, so the plain UPDATE is carried out by remove_member()
+    -- and the statement itself changes nothing more (it reports 0 rows updated).
+    if new.organization_id is null and old.organization_id is not null and old.id is distinct from actor then
+      perform private.remove_member(old.id);
+      return null;
+    end if;
+  end if;
+
+  -- A profile that leaves its organization becomes an outsider with no role there.
+  if new.organization_id is null and old.organization_id is not null then
+    new.role := 'member';
+  end if;
+  if old.role = 'admin' and old.organization_id is not null
+     and (new.role <> 'admin' or new.organization_id is distinct from old.organization_id) then
+    perform private.assert_not_last_admin(old.organization_id, old.id);
+  end if;
+
+  new.updated_at := now();
+  return new;
+end
+$function$;
+COMMENT ON FUNCTION private.profiles_guard() IS 'BEFORE UPDATE trigger on profiles. id never changes. For anon/authenticated callers: email and created_at never change; role only by an admin of the organization; organization_id only cleared, by its admin (another member''s removal is carried out by private.remove_member() and the UPDATE itself skipped); full_name and avatar_url only by the user. For everyone: leaving an organization resets role to member; the last admin stays; sets updated_at.';
+REVOKE ALL ON FUNCTION private.profiles_guard() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.reject_key_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  raise exception '%.id and organization_id cannot change', tg_table_name
+    using errcode = '42501', table = tg_table_name, column = 'organization_id';
+end
+$function$;
+COMMENT ON FUNCTION private.reject_key_change() IS 'BEFORE UPDATE trigger function (fired by a WHEN clause): raises 42501, id and organization_id cannot change.';
+REVOKE ALL ON FUNCTION private.reject_key_change() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.remove_member(p_user_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  target_org uuid;
+begin
+  select p.organization_id into target_org from public.profiles p where p.id = p_user_id;
+  if target_org is null or target_org is distinct from private.admin_org_id() then
+    raise exception 'not allowed to remove user % from an organization', p_user_id
+      using errcode = '42501', table = 'profiles', column = 'organization_id';
+  end if;
+  update public.profiles set organization_id = null where id = p_user_id;
+end
+$function$;
+COMMENT ON FUNCTION private.remove_member(p_user_id uuid) IS 'Implements public.remove_member(): clears organization_id of a profile in the caller''s organization if the caller is its admin; 42501 otherwise, the same for unknown and foreign profiles.';
+REVOKE ALL ON FUNCTION private.remove_member(p_user_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.remove_member(p_user_id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.revenue_totals_after_insert()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform set_config('tenantry.maintaining_totals', 'on', true);
+  update public.customers c
+     set total_revenue = c.total_revenue + s.amount,
+         last_purchase_date = greatest(c.last_purchase_date, s.last_date)
+    from (select n.customer_id, sum(n.amount) as amount, max(n.date) as last_date
+            from new_rows n
+           where n.customer_id is not null and n.deleted_at is null
+           group by n.customer_id) s
+   where c.id = s.customer_id;
+  perform set_config('tenantry.maintaining_totals', 'off', true);
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.revenue_totals_after_insert() IS 'AFTER INSERT statement trigger on revenue: adds the new live rows to their customers'' total_revenue and last_purchase_date, one UPDATE per statement.';
+REVOKE ALL ON FUNCTION private.revenue_totals_after_insert() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.revenue_totals_recompute()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  affected uuid[];
+begin
+  if tg_op = 'UPDATE' then
+    select array_agg(distinct x.customer_id) into affected
+      from old_rows o
+      join new_rows n on n.id = o.id
+      cross join lateral (values (o.customer_id), (n.customer_id)) x(customer_id)
+     where x.customer_id is not null
+       and (o.amount, o.date, o.customer_id, o.deleted_at) is distinct from (n.amount, n.date, n.customer_id, n.deleted_at);
+  else
+    select array_agg(distinct o.customer_id) into affected from old_rows o where o.customer_id is not null;
+  end if;
+  if affected is null then
+    return null;
+  end if;
+
+  perform 1 from public.customers c where c.id = any (affected) order by c.id for update;
+  perform set_config('tenantry.maintaining_totals', 'on', true);
+  update public.customers c
+     set total_revenue = s.total, last_purchase_date = s.last_date
+    from (select a.id, coalesce(sum(r.amount), 0) as total, max(r.date) as last_date
+            from unnest(affected) a(id)
+            left join public.revenue r on r.customer_id = a.id and r.deleted_at is null
+           group by a.id) s
+   where c.id = s.id
+     and (c.total_revenue, c.last_purchase_date) is distinct from (s.total, s.last_date);
+  perform set_config('tenantry.maintaining_totals', 'off', true);
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.revenue_totals_recompute() IS 'AFTER UPDATE/DELETE statement trigger on revenue: recomputes total_revenue and last_purchase_date of the affected customers from their live revenue rows, after locking those customers in id order.';
+REVOKE ALL ON FUNCTION private.revenue_totals_recompute() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.set_deleted(p_table text, p_id uuid, p_deleted boolean)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  admin_org uuid := private.admin_org_id();
+  changed integer;
+begin
+  if p_table is null or p_table not in ('customers', 'revenue', 'activities') then
+    raise exception 'soft delete is not available for table "%"', p_table
+      using errcode = '22023', hint = 'Use customers, revenue or activities.';
+  end if;
+  if admin_org is null then
+    return false;
+  end if;
+  execute format(
+    'update public.%I set deleted_at = case when $3 then now() end
+      where id = $1 and organization_id = $2 and (deleted_at is null) = $3', p_table)
+    using p_id, admin_org, p_deleted;
+  get diagnostics changed = row_count;
+  return changed = 1;
+end
+$function$;
+COMMENT ON FUNCTION private.set_deleted(p_table text, p_id uuid, p_deleted boolean) IS 'Sets (true) or clears (false) deleted_at on one row of customers, revenue or activities in the caller''s organization, if the caller is its admin; returns whether a row changed. Raises 22023 for another table. SECURITY DEFINER: the UPDATE bypasses the policies that hide deleted rows.';
+REVOKE ALL ON FUNCTION private.set_deleted(p_table text, p_id uuid, p_deleted boolean) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.set_deleted(p_table text, p_id uuid, p_deleted boolean) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.soft_delete_by_update()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if (to_jsonb(new) - 'deleted_at' - 'updated_at') is distinct from (to_jsonb(old) - 'deleted_at' - 'updated_at') then
+    return new;
+  end if;
+  perform private.set_deleted(tg_table_name, old.id, true);
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.soft_delete_by_update() IS 'BEFORE UPDATE trigger for anon/authenticated callers setting deleted_at: an UPDATE that changes nothing else is carried out as a soft delete through private.set_deleted() and skipped (0 rows reported); one that changes more goes on, and the policies refuse it.';
+REVOKE ALL ON FUNCTION private.soft_delete_by_update() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.soft_delete_instead()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  perform private.set_deleted(tg_table_name, old.id, true);
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.soft_delete_instead() IS 'BEFORE DELETE trigger for anon/authenticated callers: soft-deletes the row through private.set_deleted() and skips the DELETE (the statement reports 0 rows). Trusted roles delete for real.';
+REVOKE ALL ON FUNCTION private.soft_delete_instead() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.touch_updated_at()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  new.updated_at := now();
+  return new;
+end
+$function$;
+COMMENT ON FUNCTION private.touch_updated_at() IS 'BEFORE UPDATE trigger function: sets updated_at to now().';
+REVOKE ALL ON FUNCTION private.touch_updated_at() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.create_organization(name text, slug text)
+ RETURNS uuid
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.create_organization(name, slug) $function$;
+COMMENT ON FUNCTION public.create_organization(name text, slug text) IS 'Creates an organization and makes the caller (a signed-in user with no organization) its admin; returns its id. Error 55000 when the caller already belongs to one, 23505 when the slug is taken.';
+REVOKE ALL ON FUNCTION public.create_organization(name text, slug text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.create_organization(name text, slug text) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.deleted_activities()
+ RETURNS SETOF public.activities
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$ select * from private.deleted_activities() $function$;
+COMMENT ON FUNCTION public.deleted_activities() IS 'The trash: soft-deleted activities of the caller''s organization, for its admins (empty for anyone else); newest first.';
+REVOKE ALL ON FUNCTION public.deleted_activities() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.deleted_activities() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.deleted_customers()
+ RETURNS SETOF public.customers
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$ select * from private.deleted_customers() $function$;
+COMMENT ON FUNCTION public.deleted_customers() IS 'The trash: soft-deleted customers of the caller''s organization, for its admins (empty for anyone else); newest first.';
+REVOKE ALL ON FUNCTION public.deleted_customers() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.deleted_customers() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.deleted_revenue()
+ RETURNS SETOF public.revenue
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$ select * from private.deleted_revenue() $function$;
+COMMENT ON FUNCTION public.deleted_revenue() IS 'The trash: soft-deleted revenue rows of the caller''s organization, for its admins (empty for anyone else); newest first.';
+REVOKE ALL ON FUNCTION public.deleted_revenue() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.deleted_revenue() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.remove_member(user_id uuid)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.remove_member(user_id) $function$;
+COMMENT ON FUNCTION public.remove_member(user_id uuid) IS 'An admin removes a member, or themselves, from their organization (organization_id -> NULL, role -> member). 42501 when not allowed; the last admin cannot be removed (23514).';
+REVOKE ALL ON FUNCTION public.remove_member(user_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.remove_member(user_id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.restore(table_name text, id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.set_deleted(table_name, id, false) $function$;
+COMMENT ON FUNCTION public.restore(table_name text, id uuid) IS 'An admin restores a soft-deleted row of customers, revenue or activities of their organization (clears deleted_at). True when a row changed, false otherwise.';
+REVOKE ALL ON FUNCTION public.restore(table_name text, id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.restore(table_name text, id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.soft_delete(table_name text, id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.set_deleted(table_name, id, true) $function$;
+COMMENT ON FUNCTION public.soft_delete(table_name text, id uuid) IS 'An admin moves a row of customers, revenue or activities of their organization to the trash (sets deleted_at). True when a live row changed, false otherwise; 22023 for another table.';
+REVOKE ALL ON FUNCTION public.soft_delete(table_name text, id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.soft_delete(table_name text, id uuid) TO authenticated, service_role;
+
+-- ================================================================================================
+-- ROW LEVEL SECURITY AND POLICIES
+-- ================================================================================================
+
+ALTER TABLE public.activities ENABLE ROW LEVEL SECURITY;
+CREATE POLICY activities_delete ON public.activities AS PERMISSIVE FOR DELETE TO authenticated
+  USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY activities_delete ON public.activities IS 'Admins delete live activities of their organization; the activities_soft_delete trigger makes it a soft delete.';
+CREATE POLICY activities_insert ON public.activities AS PERMISSIVE FOR INSERT TO authenticated
+  WITH CHECK (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY activities_insert ON public.activities IS 'Admins insert live activities into their organization.';
+CREATE POLICY activities_select ON public.activities AS PERMISSIVE FOR SELECT TO authenticated
+  USING (((organization_id = ( SELECT private.current_org_id() AS current_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY activities_select ON public.activities IS 'Members and admins read the live activities of their organization.';
+CREATE POLICY activities_update ON public.activities AS PERMISSIVE FOR UPDATE TO authenticated
+  USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)))
+  WITH CHECK (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY activities_update ON public.activities IS 'Admins update live activities of their organization, keeping them live and in it.';
+
+ALTER TABLE public.ai_usage_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_usage_log_select ON public.ai_usage_log AS PERMISSIVE FOR SELECT TO authenticated
+  USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) OR ((user_id = ( SELECT auth.uid() AS uid)) AND (organization_id = ( SELECT private.current_org_id() AS current_org_id)))));
+COMMENT ON POLICY ai_usage_log_select ON public.ai_usage_log IS 'Admins read their organization''s usage; a member reads their own rows in their organization. No write policy: written by the server.';
+
+ALTER TABLE public.audit_logs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_logs_select ON public.audit_logs AS PERMISSIVE FOR SELECT TO authenticated
+  USING ((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)));
+COMMENT ON POLICY audit_logs_select ON public.audit_logs IS 'Admins read their organization''s audit trail. No write policy: rows come from triggers.';
+
+ALTER TABLE public.customers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY customers_delete ON public.customers AS PERMISSIVE FOR DELETE TO authenticated
+  USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY customers_delete ON public.customers IS 'Admins delete live customers of their organization; the customers_soft_delete trigger makes it a soft delete.';
+CREATE POLICY customers_insert ON public.customers AS PERMISSIVE FOR INSERT TO authenticated
+  WITH CHECK (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY customers_insert ON public.customers IS 'Admins insert live customers into their organization.';
+CREATE POLICY customers_select ON public.customers AS PERMISSIVE FOR SELECT TO authenticated
+  USING (((organization_id = ( SELECT private.current_org_id() AS current_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY customers_select ON public.customers IS 'Members and admins read the live customers of their organization.';
+CREATE POLICY customers_update ON public.customers AS PERMISSIVE FOR UPDATE TO authenticated
+  USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)))
+  WITH CHECK (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY customers_update ON public.customers IS 'Admins update live customers of their organization, keeping them live and in it.';
+
+ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY organizations_select ON public.organizations AS PERMISSIVE FOR SELECT TO authenticated
+  USING ((id = ( SELECT private.current_org_id() AS current_org_id)));
+COMMENT ON POLICY organizations_select ON public.organizations IS 'Members and admins read their own organization.';
+CREATE POLICY organizations_update ON public.organizations AS PERMISSIVE FOR UPDATE TO authenticated
+  USING ((id = ( SELECT private.admin_org_id() AS admin_org_id)))
+  WITH CHECK ((id = ( SELECT private.admin_org_id() AS admin_org_id)));
+COMMENT ON POLICY organizations_update ON public.organizations IS 'Admins update their own organization.';
+
+ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY profiles_select ON public.profiles AS PERMISSIVE FOR SELECT TO authenticated
+  USING (((id = ( SELECT auth.uid() AS uid)) OR (organization_id = ( SELECT private.current_org_id() AS current_org_id))));
+COMMENT ON POLICY profiles_select ON public.profiles IS 'A user reads their own profile and the profiles of their organization.';
+CREATE POLICY profiles_update ON public.profiles AS PERMISSIVE FOR UPDATE TO authenticated
+  USING (((id = ( SELECT auth.uid() AS uid)) OR (organization_id = ( SELECT private.admin_org_id() AS admin_org_id))))
+  WITH CHECK (((id = ( SELECT auth.uid() AS uid)) OR (organization_id = ( SELECT private.admin_org_id() AS admin_org_id))));
+COMMENT ON POLICY profiles_update ON public.profiles IS 'A user updates their own profile, an admin the profiles of their organization; which columns may change is decided by the profiles_guard trigger.';
+
+ALTER TABLE public.revenue ENABLE ROW LEVEL SECURITY;
+CREATE POLICY revenue_delete ON public.revenue AS PERMISSIVE FOR DELETE TO authenticated
+  USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY revenue_delete ON public.revenue IS 'Admins delete live revenue of their organization; the revenue_soft_delete trigger makes it a soft delete.';
+CREATE POLICY revenue_insert ON public.revenue AS PERMISSIVE FOR INSERT TO authenticated
+  WITH CHECK (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY revenue_insert ON public.revenue IS 'Admins insert live revenue into their organization.';
+CREATE POLICY revenue_select ON public.revenue AS PERMISSIVE FOR SELECT TO authenticated
+  USING (((organization_id = ( SELECT private.current_org_id() AS current_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY revenue_select ON public.revenue IS 'Members and admins read the live revenue of their organization.';
+CREATE POLICY revenue_update ON public.revenue AS PERMISSIVE FOR UPDATE TO authenticated
+  USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)))
+  WITH CHECK (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
+COMMENT ON POLICY revenue_update ON public.revenue IS 'Admins update live revenue of their organization, keeping it live and in it.';
+
+ALTER TABLE public.user_preferences ENABLE ROW LEVEL SECURITY;
+CREATE POLICY user_preferences_own ON public.user_preferences AS PERMISSIVE FOR ALL TO authenticated
+  USING ((user_id = ( SELECT auth.uid() AS uid)))
+  WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+COMMENT ON POLICY user_preferences_own ON public.user_preferences IS 'Each user reads and writes only their own row, admins included.';
+
+-- ================================================================================================
+-- TRIGGERS
+-- ================================================================================================
+
+CREATE TRIGGER profiles_on_auth_user_created AFTER INSERT ON auth.users
+  FOR EACH ROW
+  EXECUTE FUNCTION private.handle_new_user();
+COMMENT ON TRIGGER profiles_on_auth_user_created ON auth.users IS 'Creates the profile of a new auth user (private.handle_new_user).';
+CREATE TRIGGER profiles_on_auth_user_email_changed AFTER UPDATE OF email ON auth.users
+  FOR EACH ROW WHEN (old.email::text IS DISTINCT FROM new.email::text)
+  EXECUTE FUNCTION private.handle_user_email_change();
+COMMENT ON TRIGGER profiles_on_auth_user_email_changed ON auth.users IS 'Copies a changed email to the profile (private.handle_user_email_change).';
+
+CREATE TRIGGER activities_audit_delete AFTER DELETE ON public.activities REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_delete();
+COMMENT ON TRIGGER activities_audit_delete ON public.activities IS 'Audits hard-deleted rows.';
+CREATE TRIGGER activities_audit_insert AFTER INSERT ON public.activities REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_insert();
+COMMENT ON TRIGGER activities_audit_insert ON public.activities IS 'Audits inserted rows.';
+CREATE TRIGGER activities_audit_update AFTER UPDATE ON public.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_update();
+COMMENT ON TRIGGER activities_audit_update ON public.activities IS 'Audits changed rows (UPDATE, SOFT_DELETE, RESTORE).';
+CREATE TRIGGER activities_reject_key_change BEFORE UPDATE ON public.activities
+  FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
+  EXECUTE FUNCTION private.reject_key_change();
+COMMENT ON TRIGGER activities_reject_key_change ON public.activities IS 'id and organization_id never change.';
+CREATE TRIGGER activities_soft_delete BEFORE DELETE ON public.activities
+  FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
+  EXECUTE FUNCTION private.soft_delete_instead();
+COMMENT ON TRIGGER activities_soft_delete ON public.activities IS 'A DELETE by anon/authenticated becomes a soft delete.';
+CREATE TRIGGER activities_soft_delete_by_update BEFORE UPDATE ON public.activities
+  FOR EACH ROW WHEN ((CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name])) AND old.deleted_at IS NULL AND new.deleted_at IS NOT NULL)
+  EXECUTE FUNCTION private.soft_delete_by_update();
+COMMENT ON TRIGGER activities_soft_delete_by_update ON public.activities IS 'An UPDATE by anon/authenticated that only sets deleted_at becomes a soft delete.';
+
+CREATE TRIGGER audit_logs_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.audit_logs
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_logs_append_only();
+COMMENT ON TRIGGER audit_logs_append_only ON public.audit_logs IS 'Refuses UPDATE, DELETE and TRUNCATE, for everyone.';
+
+CREATE TRIGGER customers_audit_delete AFTER DELETE ON public.customers REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_delete();
+COMMENT ON TRIGGER customers_audit_delete ON public.customers IS 'Audits hard-deleted rows.';
+CREATE TRIGGER customers_audit_insert AFTER INSERT ON public.customers REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_insert();
+COMMENT ON TRIGGER customers_audit_insert ON public.customers IS 'Audits inserted rows: one INSERT into audit_logs per statement.';
+CREATE TRIGGER customers_audit_update AFTER UPDATE ON public.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_update('updated_at', 'total_revenue', 'last_purchase_date');
+COMMENT ON TRIGGER customers_audit_update ON public.customers IS 'Audits changed rows (UPDATE, SOFT_DELETE, RESTORE); changes to updated_at, total_revenue and last_purchase_date alone are not audited.';
+CREATE TRIGGER customers_keep_derived_on_insert BEFORE INSERT ON public.customers
+  FOR EACH ROW WHEN (new.total_revenue <> 0::numeric OR new.last_purchase_date IS NOT NULL)
+  EXECUTE FUNCTION private.customers_keep_derived();
+COMMENT ON TRIGGER customers_keep_derived_on_insert ON public.customers IS 'Ignores total_revenue and last_purchase_date given on insert.';
+CREATE TRIGGER customers_keep_derived_on_update BEFORE UPDATE ON public.customers
+  FOR EACH ROW WHEN (old.total_revenue IS DISTINCT FROM new.total_revenue OR old.last_purchase_date IS DISTINCT FROM new.last_purchase_date)
+  EXECUTE FUNCTION private.customers_keep_derived();
+COMMENT ON TRIGGER customers_keep_derived_on_update ON public.customers IS 'Ignores writes to total_revenue and last_purchase_date except from the revenue_totals_* functions.';
+CREATE TRIGGER customers_reject_key_change BEFORE UPDATE ON public.customers
+  FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
+  EXECUTE FUNCTION private.reject_key_change();
+COMMENT ON TRIGGER customers_reject_key_change ON public.customers IS 'id and organization_id never change.';
+CREATE TRIGGER customers_soft_delete BEFORE DELETE ON public.customers
+  FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
+  EXECUTE FUNCTION private.soft_delete_instead();
+COMMENT ON TRIGGER customers_soft_delete ON public.customers IS 'A DELETE by anon/authenticated becomes a soft delete.';
+CREATE TRIGGER customers_soft_delete_by_update BEFORE UPDATE ON public.customers
+  FOR EACH ROW WHEN ((CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name])) AND old.deleted_at IS NULL AND new.deleted_at IS NOT NULL)
+  EXECUTE FUNCTION private.soft_delete_by_update();
+COMMENT ON TRIGGER customers_soft_delete_by_update ON public.customers IS 'An UPDATE by anon/authenticated that only sets deleted_at becomes a soft delete.';
+CREATE TRIGGER customers_touch_updated_at BEFORE UPDATE ON public.customers
+  FOR EACH ROW
+  EXECUTE FUNCTION private.touch_updated_at();
+COMMENT ON TRIGGER customers_touch_updated_at ON public.customers IS 'Keeps updated_at.';
+
+CREATE TRIGGER organizations_audit_delete AFTER DELETE ON public.organizations
+  FOR EACH ROW
+  EXECUTE FUNCTION private.audit_organization();
+COMMENT ON TRIGGER organizations_audit_delete ON public.organizations IS 'Audits the deletion; the row outlives the organization.';
+CREATE TRIGGER organizations_audit_update AFTER UPDATE ON public.organizations
+  FOR EACH ROW WHEN ((to_jsonb(old.*) - 'updated_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'updated_at'::text))
+  EXECUTE FUNCTION private.audit_organization();
+COMMENT ON TRIGGER organizations_audit_update ON public.organizations IS 'Audits an update that changes more than updated_at.';
+CREATE TRIGGER organizations_reject_key_change BEFORE UPDATE ON public.organizations
+  FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id)
+  EXECUTE FUNCTION private.reject_key_change();
+COMMENT ON TRIGGER organizations_reject_key_change ON public.organizations IS 'The id never changes.';
+CREATE TRIGGER organizations_touch_updated_at BEFORE UPDATE ON public.organizations
+  FOR EACH ROW
+  EXECUTE FUNCTION private.touch_updated_at();
+COMMENT ON TRIGGER organizations_touch_updated_at ON public.organizations IS 'Keeps updated_at.';
+
+CREATE TRIGGER profiles_audit_delete AFTER DELETE ON public.profiles
+  FOR EACH ROW WHEN (old.organization_id IS NOT NULL)
+  EXECUTE FUNCTION private.audit_profile();
+COMMENT ON TRIGGER profiles_audit_delete ON public.profiles IS 'Audits the deletion of a profile that belonged to an organization.';
+CREATE TRIGGER profiles_audit_update AFTER UPDATE ON public.profiles
+  FOR EACH ROW WHEN (old.role IS DISTINCT FROM new.role OR old.organization_id IS DISTINCT FROM new.organization_id)
+  EXECUTE FUNCTION private.audit_profile();
+COMMENT ON TRIGGER profiles_audit_update ON public.profiles IS 'Audits a change of role or organization.';
+CREATE TRIGGER profiles_guard BEFORE UPDATE ON public.profiles
+  FOR EACH ROW
+  EXECUTE FUNCTION private.profiles_guard();
+COMMENT ON TRIGGER profiles_guard ON public.profiles IS 'Column rules of profile updates, last-admin rule, updated_at (private.profiles_guard).';
+
+CREATE TRIGGER revenue_audit_delete AFTER DELETE ON public.revenue REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_delete();
+COMMENT ON TRIGGER revenue_audit_delete ON public.revenue IS 'Audits hard-deleted rows.';
+CREATE TRIGGER revenue_audit_insert AFTER INSERT ON public.revenue REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_insert();
+COMMENT ON TRIGGER revenue_audit_insert ON public.revenue IS 'Audits inserted rows.';
+CREATE TRIGGER revenue_audit_update AFTER UPDATE ON public.revenue REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.audit_update();
+COMMENT ON TRIGGER revenue_audit_update ON public.revenue IS 'Audits changed rows (UPDATE, SOFT_DELETE, RESTORE).';
+CREATE TRIGGER revenue_reject_key_change BEFORE UPDATE ON public.revenue
+  FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
+  EXECUTE FUNCTION private.reject_key_change();
+COMMENT ON TRIGGER revenue_reject_key_change ON public.revenue IS 'id and organization_id never change.';
+CREATE TRIGGER revenue_soft_delete BEFORE DELETE ON public.revenue
+  FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
+  EXECUTE FUNCTION private.soft_delete_instead();
+COMMENT ON TRIGGER revenue_soft_delete ON public.revenue IS 'A DELETE by anon/authenticated becomes a soft delete.';
+CREATE TRIGGER revenue_soft_delete_by_update BEFORE UPDATE ON public.revenue
+  FOR EACH ROW WHEN ((CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name])) AND old.deleted_at IS NULL AND new.deleted_at IS NOT NULL)
+  EXECUTE FUNCTION private.soft_delete_by_update();
+COMMENT ON TRIGGER revenue_soft_delete_by_update ON public.revenue IS 'An UPDATE by anon/authenticated that only sets deleted_at becomes a soft delete.';
+CREATE TRIGGER revenue_totals_after_delete AFTER DELETE ON public.revenue REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.revenue_totals_recompute();
+COMMENT ON TRIGGER revenue_totals_after_delete ON public.revenue IS 'Recomputes the totals of customers whose revenue was hard-deleted.';
+CREATE TRIGGER revenue_totals_after_insert AFTER INSERT ON public.revenue REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.revenue_totals_after_insert();
+COMMENT ON TRIGGER revenue_totals_after_insert ON public.revenue IS 'Adds inserted live rows to their customers'' totals.';
+CREATE TRIGGER revenue_totals_after_update AFTER UPDATE ON public.revenue REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.revenue_totals_recompute();
+COMMENT ON TRIGGER revenue_totals_after_update ON public.revenue IS 'Recomputes the totals of customers whose revenue changed in amount, date, customer or deleted_at.';
+
+CREATE TRIGGER user_preferences_touch_updated_at BEFORE UPDATE ON public.user_preferences
+  FOR EACH ROW
+  EXECUTE FUNCTION private.touch_updated_at();
+COMMENT ON TRIGGER user_preferences_touch_updated_at ON public.user_preferences IS 'Keeps updated_at.';
+
+-- ================================================================================================
+-- TABLE PRIVILEGES of PUBLIC and the API roles (row level security then decides which rows)
+-- ================================================================================================
+
+REVOKE ALL ON TABLE public.activities FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.activities TO anon, authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.activities TO service_role;
+
+REVOKE ALL ON TABLE public.ai_usage_log FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ai_usage_log TO anon, authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.ai_usage_log TO service_role;
+
+REVOKE ALL ON TABLE public.audit_logs FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT ON TABLE public.audit_logs TO anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE public.customers FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.customers TO anon, authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.customers TO service_role;
+
+REVOKE ALL ON TABLE public.organizations FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.organizations TO anon, authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.organizations TO service_role;
+
+REVOKE ALL ON TABLE public.profiles FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.profiles TO anon, authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.profiles TO service_role;
+
+REVOKE ALL ON TABLE public.revenue FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.revenue TO anon, authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.revenue TO service_role;
+
+REVOKE ALL ON TABLE public.user_preferences FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.user_preferences TO anon, authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.user_preferences TO service_role;

@@ -1,0 +1,104 @@
+// supabase/schema.sql is generated (lib/db/schema-dump.ts) and must match the migrations: regenerated
+// here and compared. Also: on PostgreSQL (DATABASE_URL) the dump is the same text as on the embedded
+// database; the file is complete (applied to an empty database it rebuilds a schema that dumps to
+// itself); and every table, column, function, policy and trigger carries a comment.
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { sql } from 'kysely'
+import { migrate } from '../lib/db/migrator.js'
+import { DUMPED_SCHEMAS, dumpSchema, renderSchema, SCHEMA_FILE } from '../lib/db/schema-dump.js'
+import { splitStatements } from '../lib/db/sql-split.js'
+import { freshDb, onServer, type TestDb } from './support/db.js'
+
+const REGENERATE = 'npx tsx cli/commands/dump-schema.ts (or: npm run tenantry -- dump-schema)'
+
+/** Where two texts first differ, for a readable failure. */
+function firstDifference(actual: string, expected: string): string {
+  const a = actual.split('\n')
+  const e = expected.split('\n')
+  for (let i = 0; i < Math.max(a.length, e.length); i++) {
+    if (a[i] !== e[i]) return `line ${i + 1}:\n  file:      ${a[i] ?? '<end of file>'}\n  generated: ${e[i] ?? '<end of file>'}`
+  }
+  return 'no difference'
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+let generated: string
+let t: TestDb
+
+before(async () => {
+  generated = await renderSchema()
+  t = await freshDb()
+})
+after(async () => {
+  await t?.close()
+})
+
+describe('supabase/schema.sql', () => {
+  it('is up to date with supabase/migrations', () => {
+    const file = readOrEmpty(SCHEMA_FILE)
+    assert.ok(
+      file === generated,
+      `supabase/schema.sql is out of date; regenerate it with: ${REGENERATE}\nfirst difference at ${firstDifference(file, generated)}`,
+    )
+  })
+
+  it('is the same text when dumped from PostgreSQL (DATABASE_URL)', { skip: onServer ? false : 'embedded run: DATABASE_URL is not set' }, async () => {
+    const dumped = await dumpSchema(t.db)
+    assert.ok(dumped === generated, `the dump on PostgreSQL differs from the embedded one at ${firstDifference(dumped, generated)}`)
+  })
+
+  it('is complete: applied after the compatibility layer to an empty database, it rebuilds the same schema', async () => {
+    const empty = await freshDb({ migrated: false })
+    try {
+      await migrate(empty.db, {}, []) // the compatibility layer only
+      await empty.db.connection().execute((conn) =>
+        conn.transaction().execute(async (trx) => {
+          for (const statement of splitStatements(generated)) await sql.raw(statement).execute(trx)
+        }),
+      )
+      const rebuilt = await dumpSchema(empty.db)
+      assert.ok(rebuilt === generated, `rebuilt from schema.sql, the schema dumps differently at ${firstDifference(rebuilt, generated)}`)
+    } finally {
+      await empty.close()
+    }
+  })
+})
+
+describe('the database documents itself', () => {
+  it('every table, column, function, policy and trigger of the migrations has a COMMENT', async () => {
+    const r = await sql<{ what: string }>`
+      select 'table ' || c.relname as what
+        from pg_catalog.pg_class c
+       where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and pg_catalog.obj_description(c.oid, 'pg_class') is null
+      union all
+      select 'column ' || c.relname || '.' || a.attname
+        from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid
+       where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+         and pg_catalog.col_description(c.oid, a.attnum) is null
+      union all
+      select 'function ' || p.oid::regprocedure::text
+        from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = any(${[...DUMPED_SCHEMAS]}::text[]) and pg_catalog.obj_description(p.oid, 'pg_proc') is null
+      union all
+      select 'policy ' || p.polname || ' on ' || p.polrelid::regclass::text
+        from pg_catalog.pg_policy p where pg_catalog.obj_description(p.oid, 'pg_policy') is null
+      union all
+      select 'trigger ' || tg.tgname || ' on ' || tg.tgrelid::regclass::text
+        from pg_catalog.pg_trigger tg
+        join pg_catalog.pg_proc p on p.oid = tg.tgfoid
+        join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+       where not tg.tgisinternal and n.nspname = any(${[...DUMPED_SCHEMAS]}::text[])
+         and pg_catalog.obj_description(tg.oid, 'pg_trigger') is null
+      order by 1`.execute(t.db)
+    assert.deepEqual(r.rows.map((row) => row.what), [], 'add a COMMENT ON for each of these in a migration')
+  })
+})
