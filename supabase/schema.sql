@@ -87,7 +87,7 @@ CREATE TABLE public.audit_logs (
   record_id uuid,
   old_data jsonb,
   new_data jsonb,
-  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
   CONSTRAINT audit_logs_pkey PRIMARY KEY (id),
   CONSTRAINT audit_logs_action_check CHECK ((action = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'SOFT_DELETE'::text, 'RESTORE'::text])))
 );
@@ -419,9 +419,10 @@ declare
 begin
   insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
   select n.organization_id, actor,
+         -- Read through jsonb so that tables without deleted_at can use this function too.
          case
-           when o.deleted_at is null and n.deleted_at is not null then 'SOFT_DELETE'
-           when o.deleted_at is not null and n.deleted_at is null then 'RESTORE'
+           when to_jsonb(o) ->> 'deleted_at' is null and to_jsonb(n) ->> 'deleted_at' is not null then 'SOFT_DELETE'
+           when to_jsonb(o) ->> 'deleted_at' is not null and to_jsonb(n) ->> 'deleted_at' is null then 'RESTORE'
            else 'UPDATE'
          end,
          tg_table_name, n.id, to_jsonb(o), to_jsonb(n)
@@ -1047,7 +1048,7 @@ CREATE TRIGGER profiles_audit_delete AFTER DELETE ON public.profiles
   EXECUTE FUNCTION private.audit_profile();
 COMMENT ON TRIGGER profiles_audit_delete ON public.profiles IS 'Audits the deletion of a profile that belonged to an organization.';
 CREATE TRIGGER profiles_audit_update AFTER UPDATE ON public.profiles
-  FOR EACH ROW WHEN (old.role IS DISTINCT FROM new.role OR old.organization_id IS DISTINCT FROM new.organization_id)
+  FOR EACH ROW WHEN ((old.role IS DISTINCT FROM new.role OR old.organization_id IS DISTINCT FROM new.organization_id) AND (old.organization_id IS NOT NULL OR new.organization_id IS NOT NULL))
   EXECUTE FUNCTION private.audit_profile();
 COMMENT ON TRIGGER profiles_audit_update ON public.profiles IS 'Audits a change of role or organization.';
 CREATE TRIGGER profiles_guard BEFORE UPDATE ON public.profiles

@@ -16,8 +16,8 @@
 create schema private;
 revoke all on schema private from public;
 grant usage on schema private to authenticated, service_role;
--- PostgreSQL grants EXECUTE on new functions to PUBLIC; nothing in private is for everyone.
-alter default privileges in schema private revoke execute on functions from public;
+-- PostgreSQL grants EXECUTE on every new function to PUBLIC, and a per-schema default privilege can't
+-- take that back: each migration revokes it explicitly for the functions it creates (see GRANTS).
 
 -- ============================================================================
 -- TABLES
@@ -105,7 +105,8 @@ create table public.audit_logs (
   record_id uuid,
   old_data jsonb,
   new_data jsonb,
-  created_at timestamptz not null default now()
+  -- clock_timestamp(), not now(): rows written by one transaction keep the order of their changes.
+  created_at timestamptz not null default clock_timestamp()
 );
 
 create table public.ai_usage_log (
@@ -542,9 +543,10 @@ declare
 begin
   insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
   select n.organization_id, actor,
+         -- Read through jsonb so that tables without deleted_at can use this function too.
          case
-           when o.deleted_at is null and n.deleted_at is not null then 'SOFT_DELETE'
-           when o.deleted_at is not null and n.deleted_at is null then 'RESTORE'
+           when to_jsonb(o) ->> 'deleted_at' is null and to_jsonb(n) ->> 'deleted_at' is not null then 'SOFT_DELETE'
+           when to_jsonb(o) ->> 'deleted_at' is not null and to_jsonb(n) ->> 'deleted_at' is null then 'RESTORE'
            else 'UPDATE'
          end,
          tg_table_name, n.id, to_jsonb(o), to_jsonb(n)
@@ -627,8 +629,10 @@ create trigger organizations_audit_update after update on public.organizations
 create trigger organizations_audit_delete after delete on public.organizations
   for each row execute function private.audit_organization();
 
+-- A change to a profile outside any organization (an outsider's role) belongs to no tenant's trail.
 create trigger profiles_audit_update after update on public.profiles
-  for each row when (old.role is distinct from new.role or old.organization_id is distinct from new.organization_id)
+  for each row when ((old.role is distinct from new.role or old.organization_id is distinct from new.organization_id)
+                     and (old.organization_id is not null or new.organization_id is not null))
   execute function private.audit_profile();
 create trigger profiles_audit_delete after delete on public.profiles
   for each row when (old.organization_id is not null)
@@ -778,6 +782,16 @@ revoke truncate, references, trigger on
   from anon, authenticated;
 revoke insert, update, delete, truncate, references, trigger on public.audit_logs from service_role;
 revoke insert, update, delete on public.audit_logs from anon, authenticated;
+-- PostgreSQL 17 added MAINTAIN (VACUUM, REINDEX, LOCK TABLE), which Supabase's ALL grants include.
+do $grants$
+begin
+  if current_setting('server_version_num')::int >= 170000 then
+    execute 'revoke maintain on public.organizations, public.profiles, public.customers, public.revenue,
+             public.activities, public.audit_logs, public.ai_usage_log, public.user_preferences
+             from anon, authenticated';
+  end if;
+end
+$grants$;
 
 revoke all on all functions in schema private from public, anon;
 grant execute on function
