@@ -1,18 +1,76 @@
 // How the CLI reports: one clear line per user mistake, never a stack trace for one.
+//
+// Exit codes shared by every command: 0 success, 1 error (a user mistake or a failed operation),
+// 2 cannot connect to the database, 130 interrupted (Ctrl-C). Commands that report a state add
+// their own (status: 3 pending, 4 drift; doctor: 3 findings), documented in their --help.
 import { DataDirLockedError } from '../lib/db/lock.js'
 import { DbError } from '../lib/db/errors.js'
 
+export const EXIT = { ok: 0, error: 1, connection: 2, interrupted: 130 } as const
+
+/** A mistake in what the user asked for: the message says what and how to fix it. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+/** The database named by DATABASE_URL could not be reached or refused us. */
+export class ConnectionError extends Error {
+  override name = 'ConnectionError'
+}
+
+/** Ctrl-C (or SIGTERM): the database has been closed; nothing more to say. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError'
+  constructor() {
+    super('interrupted')
+  }
+}
+
+const CONNECTION_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOENT|28P01|28000|3D000|08\w{3})$/
+
+/** The most useful line an error has: AggregateError (IPv4 + IPv6 attempts) keeps it in errors[]. */
+export function errorText(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length > 0) return errorText(e.errors[0])
+  if (e instanceof Error) {
+    const code = 'code' in e && typeof e.code === 'string' ? e.code : undefined
+    if (e.message) return oneLine(e.message)
+    return code ?? e.name
+  }
+  return String(e)
+}
+
+/** Whether an error means "could not reach or log in to the server". */
+export function isConnectionFailure(e: unknown): boolean {
+  if (e instanceof AggregateError) return e.errors.some(isConnectionFailure) || hasCode(e)
+  return hasCode(e)
+}
+
+function hasCode(e: unknown): boolean {
+  return e instanceof Error && 'code' in e && typeof e.code === 'string' && CONNECTION_CODES.test(e.code)
+}
+
+/** Folds a multi-line message (a migration failure names the file, then the statement) into one. */
+export function oneLine(text: string): string {
+  return text.trim().replace(/\s*\n\s*/g, ' ')
+}
+
 /** Prints the error and returns the exit code for it. */
 export function reportError(e: unknown): number {
-  if (e instanceof DbError || e instanceof DataDirLockedError) {
+  if (e instanceof InterruptedError) return EXIT.interrupted
+  if (e instanceof ConnectionError) {
     console.error(`error: ${e.message}`)
-    return 1
+    return EXIT.connection
   }
-  if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|28P01|3D000|28000)$/.test(e.code)) {
-    console.error(`error: cannot connect to the database: ${e.message}`)
-    return 2
+  if (e instanceof DbError || e instanceof DataDirLockedError || e instanceof UsageError) {
+    const hint = e instanceof DbError && e.hint ? ` (hint: ${e.hint})` : ''
+    console.error(`error: ${oneLine(e.message)}${hint}`)
+    return EXIT.error
+  }
+  if (isConnectionFailure(e)) {
+    console.error(`error: cannot connect to the database: ${errorText(e)}`)
+    return EXIT.connection
   }
   if (process.env.TENANTRY_DEBUG) console.error(e)
-  else console.error(`error: ${e instanceof Error ? e.message : String(e)}`)
-  return 1
+  else console.error(`error: ${errorText(e)}`)
+  return EXIT.error
 }

@@ -1,0 +1,48 @@
+// migrate: applies the pending files of supabase/migrations (the Supabase compatibility layer first
+// where the database lacks it), one transaction per file, as `supabase db push` would.
+import type { Command } from 'commander'
+import type { Kysely } from 'kysely'
+import { migrate } from '../../lib/db/migrator.js'
+import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
+
+export interface MigrateReport {
+  location: string
+  compatApplied: boolean
+  applied: string[]
+}
+
+/** Applies what is pending; `log` hears each step as it happens. */
+export async function runMigrate<DB>(db: Kysely<DB>, log: (line: string) => void = () => {}): Promise<Omit<MigrateReport, 'location'>> {
+  const result = await migrate(db, {
+    onCompat: () => log('applying the Supabase compatibility layer (supabase/compat/supabase_compat.sql)'),
+    onApply: (file, index, total) => log(`applying ${file.version}_${file.name}.sql (${index + 1}/${total})`),
+  })
+  return { compatApplied: result.compatApplied, applied: result.applied.map((f) => `${f.version}_${f.name}.sql`) }
+}
+
+export function register(program: Command): void {
+  withDbOptions(
+    program
+      .command('migrate')
+      .description('apply the pending migrations of supabase/migrations (each file in one transaction)'),
+  )
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Refuses, changing nothing, when a migration that was applied has since been edited or removed.
+
+Examples:
+  $ tenantry migrate
+  $ DATABASE_URL=postgres://postgres@localhost:5432/postgres tenantry migrate
+
+Exit codes: 0 migrated (or already up to date), 1 failed (nothing of the failing file applied),
+2 cannot connect.`)
+    .action(async (options: DbCommandOptions & { json?: boolean }) => {
+      await withDatabase(options, async ({ handle }) => {
+        const log = options.json ? () => {} : (line: string) => console.log(line)
+        if (!options.json) console.log(`database: ${handle.kind} at ${handle.location}`)
+        const report: MigrateReport = { location: handle.location, ...(await runMigrate(handle.db, log)) }
+        if (options.json) console.log(JSON.stringify(report, null, 2))
+        else console.log(report.applied.length === 0 ? 'up to date: no pending migrations' : `applied ${report.applied.length} migration(s)`)
+      })
+    })
+}

@@ -1,0 +1,128 @@
+// seed: fills an empty, migrated database with realistic demo tenants (lib/seed), with a progress
+// bar on a terminal. Deterministic: the same --seed and --end-month give the same rows, ids included.
+import cliProgress from 'cli-progress'
+import { type Command, InvalidArgumentError } from 'commander'
+import type { DbHandle } from '../../lib/db/connection.js'
+import { status } from '../../lib/db/migrator.js'
+import {
+  lastCompleteMonth, SEED_DEFAULTS, seedDatabase, type SeedOptions, type SeedProgress, type SeedResult,
+} from '../../lib/seed/index.js'
+import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
+import { UsageError } from '../output.js'
+
+/** Integer option parser for commander: a clear message instead of NaN. */
+export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value)
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`)
+    }
+    return n
+  }
+}
+
+/** Seeds through an open handle; the concurrency defaults to 2 on a server, 1 embedded (one session). */
+export async function runSeed(handle: DbHandle, options: SeedOptions): Promise<SeedResult> {
+  const pending = (await status(handle.db)).pending
+  if (pending.length > 0) {
+    throw new UsageError(
+      `the database has ${pending.length} pending migration(s) (${pending.map((f) => `${f.version}_${f.name}.sql`).join(', ')}): run \`tenantry migrate\` first`,
+    )
+  }
+  return seedDatabase(handle.db, { concurrency: handle.kind === 'postgres' ? 2 : 1, ...options })
+}
+
+/** A progress bar on stderr, or nothing when stderr is not a terminal. */
+export function progressReporter(enabled: boolean): { onProgress?: (p: SeedProgress) => void; stop(): void } {
+  if (!enabled || !process.stderr.isTTY) return { stop() {} }
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'seeding {phase} [{bar}] {percentage}% | {value}/{total} | {revenue} revenue rows | {duration_formatted}',
+      hideCursor: true,
+      clearOnComplete: true,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  let phase = ''
+  return {
+    onProgress(p) {
+      const payload = { phase: p.phase === 'customers' ? 'customers' : p.phase, revenue: p.counts.revenue.toLocaleString('en-US') }
+      if (p.phase !== phase) {
+        if (phase) bar.stop()
+        phase = p.phase
+        bar.start(Math.max(p.total, 1), p.done, payload)
+      } else {
+        bar.update(p.done, payload)
+      }
+    },
+    stop() {
+      if (phase) bar.stop()
+    },
+  }
+}
+
+const n = (x: number): string => x.toLocaleString('en-US')
+
+export function formatSeedResult(result: SeedResult, where: string): string[] {
+  const c = result.counts
+  const lines = [
+    `seeded ${where} in ${result.seconds.toFixed(1)} s (seed ${result.config.seed}, 24 months to ${result.config.endMonth})`,
+    `  organizations ${n(c.organizations)}, users ${n(c.users)}, customers ${n(c.customers)}`,
+    `  revenue ${n(c.revenue)} rows (${n(result.revenuePerSecond)} rows/s), activities ${n(c.activities)}, AI usage ${n(c.aiUsage)}`,
+    '  (audit rows and customers\' revenue totals were written by the triggers)',
+    'sign in as (tenantry sql "..." --as <email>):',
+    ...result.logins.map((l) => `  ${l.email.padEnd(44)} ${l.role}${l.organization ? ` of ${l.organization}` : ''}`),
+  ]
+  return lines
+}
+
+export function register(program: Command): void {
+  withDbOptions(
+    program
+      .command('seed')
+      .description('fill an empty, migrated database with realistic demo tenants (deterministic with --seed)'),
+  )
+    .option('--seed <n>', 'random seed: the same seed and end month give the same data', integerOption(0, 0xffffffff), SEED_DEFAULTS.seed)
+    .option('--orgs <n>', 'organizations (a few large, many small)', integerOption(1, 100_000), SEED_DEFAULTS.organizations)
+    .option('--customers <n>', 'customers over all organizations (about 10 revenue rows each)', integerOption(0, 50_000_000), SEED_DEFAULTS.customers)
+    .option('--end-month <YYYY-MM>', 'last month of the 24 months of history (default: last month)')
+    .option('--batch-size <n>', 'customers per statement', integerOption(1, 100_000), SEED_DEFAULTS.batchSize)
+    .option('--concurrency <n>', 'statements in flight (default: 2 on a server, 1 embedded)', integerOption(1, 64))
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Writes organizations, auth users (their profiles come from the trigger), memberships, customers across
+industries and statuses, 24 months of seasonal revenue with churn, activities and AI usage. Customers'
+revenue totals and the audit trail are written by the database's triggers, as for any other write.
+The database must be migrated and empty (\`tenantry reset --yes\` empties it).
+
+Examples:
+  $ tenantry seed
+  $ tenantry seed --seed 42 --orgs 50 --customers 100000 --end-month 2025-12
+
+Exit codes: 0 seeded, 1 failed (not migrated, not empty, bad option), 2 cannot connect, 130 interrupted
+(batches already written stay; reset before seeding again).`)
+    .action(async (options: DbCommandOptions & {
+      seed: number; orgs: number; customers: number; endMonth?: string; batchSize: number
+      concurrency?: number; progress: boolean; json?: boolean
+    }) => {
+      const progress = progressReporter(options.progress && !options.json)
+      try {
+        const result = await withDatabase(options, async ({ handle, signal }) => {
+          const r = await runSeed(handle, {
+            seed: options.seed, organizations: options.orgs, customers: options.customers,
+            endMonth: options.endMonth ?? lastCompleteMonth(), batchSize: options.batchSize,
+            ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+            signal, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+          })
+          progress.stop()
+          return { r, where: `the ${handle.kind} database at ${handle.location}` }
+        }, { cooperative: true })
+        if (options.json) console.log(JSON.stringify(result.r, null, 2))
+        else for (const line of formatSeedResult(result.r, result.where)) console.log(line)
+      } finally {
+        progress.stop()
+      }
+    })
+}

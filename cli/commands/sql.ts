@@ -1,0 +1,114 @@
+// sql: runs SQL as a user under row level security (the Supabase way: role authenticated and the JWT
+// claims set for one transaction), as anon, as service_role, or as the system (no RLS, the default),
+// and prints the rows as a table, or as JSON for scripts. The quickest way to see what a user sees.
+import type { Command } from 'commander'
+import { type Kysely, sql } from 'kysely'
+import { type Actor, withActor } from '../../lib/db/session.js'
+import type { Database } from '../../lib/db/types.js'
+import { splitStatements, isCommentOnly } from '../../lib/db/sql-split.js'
+import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
+import { UsageError } from '../output.js'
+import { renderTable, type Row, toJson } from '../table.js'
+
+export interface StatementResult {
+  statement: string
+  /** The statement's first keyword: SELECT, UPDATE, ... */
+  command: string
+  rows: Row[]
+  /** Rows inserted, updated or deleted, for those commands. */
+  rowCount: number | null
+}
+
+/** An actor named on the command line: an email, or anon / service / system. */
+export async function resolveActor(db: Kysely<Database>, who: string | undefined): Promise<Actor> {
+  const w = who?.trim() ?? 'system'
+  if (w === 'system') return { kind: 'system' }
+  if (w === 'anon') return { kind: 'anon' }
+  if (w === 'service' || w === 'service_role') return { kind: 'service' }
+  if (!w.includes('@')) throw new UsageError(`--as takes an email, anon, service or system, not "${w}"`)
+  const found = await sql<{ id: string }>`select id from auth.users where lower(email) = lower(${w}) order by created_at limit 1`.execute(db)
+  const id = found.rows[0]?.id
+  if (!id) throw new UsageError(`no user with email "${w}" (list them: tenantry sql "select email from auth.users")`)
+  return { kind: 'user', userId: id }
+}
+
+function commandOf(statement: string): string {
+  const text = statement.replace(/--[^\n]*\n?|\/\*[\s\S]*?\*\//g, ' ').trim()
+  return (/^[a-z]+/i.exec(text)?.[0] ?? '').toUpperCase()
+}
+
+class Rollback extends Error {
+  constructor(readonly results: StatementResult[]) {
+    super('rollback')
+  }
+}
+
+/**
+ * Runs each statement of `query` in one transaction as the actor; a failing statement rolls back the
+ * whole transaction. With rollback: true nothing is committed even when every statement succeeds.
+ */
+export async function runSql(db: Kysely<Database>, query: string, actor: Actor, options: { rollback?: boolean } = {}): Promise<StatementResult[]> {
+  const statements = splitStatements(query).filter((s) => !isCommentOnly(s))
+  if (statements.length === 0) throw new UsageError('no SQL statement given')
+  try {
+    return await withActor(db, actor, async (trx) => {
+      const results: StatementResult[] = []
+      for (const statement of statements) {
+        const r = await sql.raw<Row>(statement).execute(trx)
+        results.push({
+          statement,
+          command: commandOf(statement),
+          rows: r.rows,
+          rowCount: r.numAffectedRows === undefined ? null : Number(r.numAffectedRows),
+        })
+      }
+      if (options.rollback) throw new Rollback(results)
+      return results
+    }, { attempts: 1 })
+  } catch (e) {
+    if (e instanceof Rollback) return e.results
+    throw e
+  }
+}
+
+export function formatResult(r: StatementResult): string {
+  if (r.rows.length > 0) return `${renderTable(r.rows)}\n(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})`
+  if (r.rowCount !== null) return `${r.command} ${r.rowCount}`
+  if (r.command === 'SELECT' || r.command === 'WITH' || r.command === 'TABLE' || r.command === 'VALUES') return '(0 rows)'
+  return r.command || 'OK'
+}
+
+export function register(program: Command): void {
+  withDbOptions(
+    program
+      .command('sql')
+      .description('run SQL as a user under RLS (--as <email>), as anon, as service_role, or as the system (default)')
+      .argument('<query>', 'SQL: one statement, or several separated by ";" (one transaction)'),
+  )
+    .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', 'system')
+    .option('--json', 'print the rows of the last statement as JSON')
+    .option('--rollback', 'roll the transaction back at the end: try a write without keeping it')
+    .addHelpText('after', `
+As a user the query runs like an API request from that user: role authenticated, auth.uid() = the
+user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
+
+Examples:
+  $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ada.costa@northwind-labs.example
+  $ tenantry sql "select count(*) from customers" --as anon
+  $ tenantry sql "update customers set status = 'inactive' where name = 'Mei Park'" --as ada.costa@northwind-labs.example --rollback
+  $ tenantry sql "select slug from organizations" --json
+
+Exit codes: 0 success, 1 SQL error, unknown user or not allowed (one line on stderr), 2 cannot connect.`)
+    .action(async (query: string, options: DbCommandOptions & { as: string; json?: boolean; rollback?: boolean }) => {
+      const results = await withDatabase(options, async ({ handle }) => {
+        const actor = await resolveActor(handle.db, options.as)
+        return runSql(handle.db, query, actor, { rollback: options.rollback ?? false })
+      })
+      if (options.json) {
+        console.log(toJson(results[results.length - 1]?.rows ?? []))
+        return
+      }
+      console.log(results.map(formatResult).join('\n\n'))
+      if (options.rollback) console.log('(rolled back)')
+    })
+}
