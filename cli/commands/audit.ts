@@ -8,7 +8,7 @@ import { AUDIT_ACTIONS, type AuditAction, type AuditLog, type Database, TABLE_NA
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { renderTable, toJson } from '../table.js'
-import { integerOption } from './seed.js'
+import { defaultSeedCast, integerOption } from './seed.js'
 
 export interface AuditOptions {
   org: string
@@ -135,6 +135,7 @@ export function renderAudit(entries: readonly AuditEntry[]): string {
 }
 
 export function register(program: Command): void {
+  const { org, admin } = defaultSeedCast()
   withDbOptions(
     program
       .command('audit')
@@ -149,10 +150,11 @@ export function register(program: Command): void {
     .option('--limit <n>', `rows to show, 1 to ${AUDIT_TRAIL_MAX_LIMIT}`, integerOption(1, AUDIT_TRAIL_MAX_LIMIT), 20)
     .option('--json', 'print the rows, with old and new data, as JSON')
     .addHelpText('after', `
-Examples:
-  $ tenantry audit --org northwind-labs
-  $ tenantry audit --org northwind-labs --table customers --action UPDATE --since 7d --limit 50
-  $ tenantry audit --org northwind-labs --actor system --json
+Examples (the organization and user exist after \`npm start\` or a default \`tenantry seed\`):
+  $ tenantry audit --org ${org}
+  $ tenantry audit --org ${org} --table customers --action UPDATE --since 7d --limit 50
+  $ tenantry audit --org ${org} --actor ${admin}
+  $ tenantry audit --org ${org} --actor system --json
 
 Exit codes: 0 shown (also when nothing matches), 1 unknown organization or user, bad filter or failure,
 2 cannot connect.`)

@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import type { DbHandle } from '../../lib/db/connection.js'
 import { status } from '../../lib/db/migrator.js'
 import {
-  lastCompleteMonth, SEED_DEFAULTS, seedDatabase, type SeedOptions, type SeedProgress, type SeedResult,
+  lastCompleteMonth, planTenants, SEED_DEFAULTS, seedDatabase, type SeedOptions, type SeedProgress, type SeedResult,
 } from '../../lib/seed/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
@@ -63,6 +63,19 @@ export function progressReporter(enabled: boolean): { onProgress?: (p: SeedProgr
 }
 
 const n = (x: number): string => x.toLocaleString('en-US')
+
+/**
+ * Who exists after a default `tenantry seed` (or `npm start`): the admin and a member of the biggest
+ * organization. Names do not depend on the month, so the help examples work as printed.
+ */
+export function defaultSeedCast(): { org: string; admin: string; member: string } {
+  const plan = planTenants({ ...SEED_DEFAULTS, endMonth: '2000-01' })
+  const org = plan.orgs[0]
+  const admin = plan.users.find((u) => u.orgIndex === 0 && u.role === 'admin')
+  const member = plan.users.find((u) => u.orgIndex === 0 && u.role === 'member')
+  if (!org || !admin || !member) throw new Error('the default seed plan has no biggest organization')
+  return { org: org.slug, admin: admin.email, member: member.email }
+}
 
 export function formatSeedResult(result: SeedResult, where: string): string[] {
   const c = result.counts

@@ -8,6 +8,7 @@ import type { Database } from '../../lib/db/types.js'
 import { splitStatements, isCommentOnly } from '../../lib/db/sql-split.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
+import { defaultSeedCast } from './seed.js'
 import { renderTable, type Row, toJson } from '../table.js'
 
 export interface StatementResult {
@@ -79,6 +80,7 @@ export function formatResult(r: StatementResult): string {
 }
 
 export function register(program: Command): void {
+  const cast = defaultSeedCast()
   withDbOptions(
     program
       .command('sql')
@@ -92,11 +94,11 @@ export function register(program: Command): void {
 As a user the query runs like an API request from that user: role authenticated, auth.uid() = the
 user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
 
-Examples:
-  $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ada.costa@northwind-labs.example
+Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
+  $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${cast.admin}
   $ tenantry sql "select count(*) from customers" --as anon
-  $ tenantry sql "update customers set status = 'inactive' where name = 'Mei Park'" --as ada.costa@northwind-labs.example --rollback
-  $ tenantry sql "select slug from organizations" --json
+  $ tenantry sql "update customers set status = 'inactive' where status = 'active'" --as ${cast.member} --rollback
+  $ tenantry sql "select slug, name from organizations" --json
 
 Exit codes: 0 success, 1 SQL error, unknown user or not allowed (one line on stderr), 2 cannot connect.`)
     .action(async (query: string, options: DbCommandOptions & { as: string; json?: boolean; rollback?: boolean }) => {

@@ -88,15 +88,15 @@ type Db<DB> = Kysely<DB>
 
 async function rlsDisabled<DB>(db: Db<DB>): Promise<Finding[]> {
   const r = await sql<{ name: string }>`
-    select c.oid::regclass::text as name
+    select format('%I.%I', 'public', c.relname) as name
       from pg_catalog.pg_class c
      where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity
        and not exists (select 1 from pg_catalog.pg_depend d where d.objid = c.oid and d.deptype = 'e')
      order by 1`.execute(db)
   return r.rows.map((t) => ({
     check: 'rls_disabled',
-    object: qualified(t.name),
-    message: `row level security is not enabled: the API roles read and write every row (alter table ${qualified(t.name)} enable row level security)`,
+    object: t.name,
+    message: `row level security is not enabled: the API roles read and write every row (alter table ${t.name} enable row level security)`,
   }))
 }
 
@@ -121,7 +121,7 @@ async function rlsInitplan<DB>(db: Db<DB>): Promise<Finding[]> {
 
 async function mutableSearchPath<DB>(db: Db<DB>): Promise<Finding[]> {
   const r = await sql<{ name: string; secdef: boolean }>`
-    select p.oid::regprocedure::text as name, p.prosecdef as secdef
+    select format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as name, p.prosecdef as secdef
       from pg_catalog.pg_proc p
       join pg_catalog.pg_namespace n on n.oid = p.pronamespace
      where (n.nspname in ('public', 'private') or p.prosecdef)
@@ -132,14 +132,14 @@ async function mutableSearchPath<DB>(db: Db<DB>): Promise<Finding[]> {
      order by 1`.execute(db)
   return r.rows.map((f) => ({
     check: 'function_search_path_mutable',
-    object: `function ${qualified(f.name)}`,
+    object: `function ${f.name}`,
     message: `${f.secdef ? 'SECURITY DEFINER and ' : ''}no fixed search_path: a caller's search_path decides what its unqualified names mean (add set search_path = '' and qualify the names)`,
   }))
 }
 
 async function unindexedForeignKeys<DB>(db: Db<DB>): Promise<Finding[]> {
   const r = await sql<{ table_name: string; constraint_name: string; columns: string[] }>`
-    select con.conrelid::regclass::text as table_name, con.conname as constraint_name,
+    select format('%I.%I', n.nspname, c.relname) as table_name, con.conname as constraint_name,
            array(select a.attname::text
                    from unnest(con.conkey) with ordinality as k(attnum, ord)
                    join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
@@ -156,32 +156,33 @@ async function unindexedForeignKeys<DB>(db: Db<DB>): Promise<Finding[]> {
      order by 1, 2`.execute(db)
   return r.rows.map((f) => ({
     check: 'unindexed_foreign_key',
-    object: `foreign key ${f.constraint_name} on ${qualified(f.table_name)}`,
-    message: `no index starts with its columns (${f.columns.join(', ')}): deletes and updates of the referenced rows scan the table (create index on ${qualified(f.table_name)} (${f.columns.join(', ')}))`,
+    object: `foreign key ${f.constraint_name} on ${f.table_name}`,
+    message: `no index starts with its columns (${f.columns.join(', ')}): deletes and updates of the referenced rows scan the table (create index on ${f.table_name} (${f.columns.join(', ')}))`,
   }))
 }
 
 async function duplicateIndexes<DB>(db: Db<DB>): Promise<Finding[]> {
   const r = await sql<{ table_name: string; indexes: string[] }>`
-    select i.indrelid::regclass::text as table_name,
-           array_agg(i.indexrelid::regclass::text order by i.indexrelid::regclass::text) as indexes
+    select format('%I.%I', n.nspname, c.relname) as table_name,
+           array_agg(ic.relname::text order by ic.relname) as indexes
       from pg_catalog.pg_index i
       join pg_catalog.pg_class c on c.oid = i.indrelid
+      join pg_catalog.pg_class ic on ic.oid = i.indexrelid
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      where n.nspname not in (${internal})
-     group by i.indrelid, regexp_replace(pg_get_indexdef(i.indexrelid), ' INDEX ("(?:[^"]|"")+"|\\S+) ON ', ' INDEX ON ')
+     group by n.nspname, c.relname, i.indrelid, regexp_replace(pg_get_indexdef(i.indexrelid), ' INDEX ("(?:[^"]|"")+"|\\S+) ON ', ' INDEX ON ')
     having count(*) > 1
      order by 1, 2`.execute(db)
   return r.rows.map((d) => ({
     check: 'duplicate_index',
-    object: qualified(d.table_name),
+    object: d.table_name,
     message: `indexes ${d.indexes.join(', ')} are identical apart from their names: every write maintains both (drop all but one)`,
   }))
 }
 
 async function rlsWithoutPolicy<DB>(db: Db<DB>): Promise<Finding[]> {
   const r = await sql<{ name: string; comment: string | null }>`
-    select c.oid::regclass::text as name, obj_description(c.oid, 'pg_class') as comment
+    select format('%I.%I', n.nspname, c.relname) as name, obj_description(c.oid, 'pg_class') as comment
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      where n.nspname not in (${internal}) and c.relkind in ('r', 'p') and c.relrowsecurity
@@ -191,15 +192,15 @@ async function rlsWithoutPolicy<DB>(db: Db<DB>): Promise<Finding[]> {
     .filter((t) => !NO_POLICY_ON_PURPOSE.test(t.comment ?? ''))
     .map((t) => ({
       check: 'rls_enabled_no_policy',
-      object: qualified(t.name),
-      message: `row level security is on and no policy exists: the API roles see nothing. If that is the intent, say so in the table's comment (comment on table ${qualified(t.name)} is 'no policies: ...')`,
+      object: t.name,
+      message: `row level security is on and no policy exists: the API roles see nothing. If that is the intent, say so in the table's comment (comment on table ${t.name} is 'no policies: ...')`,
     }))
 }
 
 async function multiplePermissive<DB>(db: Db<DB>): Promise<Finding[]> {
   // A policy for PUBLIC (role oid 0) applies to the API roles too.
   const r = await sql<{ table_name: string; role: string; command: string; policies: string[] }>`
-    select c.oid::regclass::text as table_name, coalesce(r.rolname, 'public') as role, cmd.command,
+    select format('%I.%I', n.nspname, c.relname) as table_name, coalesce(r.rolname, 'public') as role, cmd.command,
            array_agg(p.polname::text order by p.polname) as policies
       from pg_catalog.pg_policy p
       join pg_catalog.pg_class c on c.oid = p.polrelid
@@ -218,7 +219,7 @@ async function multiplePermissive<DB>(db: Db<DB>): Promise<Finding[]> {
      order by 1, 2, 3`.execute(db)
   return r.rows.map((m) => ({
     check: 'multiple_permissive_policies',
-    object: qualified(m.table_name),
+    object: m.table_name,
     message: `${m.policies.length} permissive policies for ${m.role} ${m.command} (${m.policies.join(', ')}): each is evaluated for every row; merge them into one`,
   }))
 }
@@ -229,7 +230,7 @@ async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Finding[]> {
   const findings: Finding[] = []
   for (const { rolname } of roles.rows) {
     const r = await sql<{ name: string }>`
-      select p.oid::regprocedure::text as name
+      select format('public.%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid)) as name
         from pg_catalog.pg_proc p
        where p.pronamespace = 'public'::regnamespace and p.prosecdef
          and not exists (select 1 from pg_catalog.pg_depend d where d.objid = p.oid and d.deptype = 'e')
@@ -238,7 +239,7 @@ async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Finding[]> {
     for (const f of r.rows) {
       findings.push({
         check: 'security_definer_exposed',
-        object: `function ${qualified(f.name)}`,
+        object: `function ${f.name}`,
         message: `SECURITY DEFINER in the exposed schema and executable by ${rolname}: it runs with its owner's rights for any API caller (move it to a private schema behind a SECURITY INVOKER wrapper, or revoke execute from ${rolname})`,
       })
     }
@@ -267,11 +268,6 @@ async function migrationDrift<DB>(db: Db<DB>): Promise<Finding[]> {
   ]
 }
 
-/** "public.x" for regclass/regprocedure text, which omits schemas on the search_path. */
-function qualified(name: string): string {
-  return /^[a-z_"][^.(]*\./i.test(name) ? name : `public.${name}`
-}
-
 export const DOCTOR_CHECKS: readonly { check: DoctorCheck; describe: string }[] = [
   { check: 'rls_disabled', describe: 'row level security is enabled on every table of public' },
   { check: 'auth_rls_initplan', describe: 'policies call auth.uid()/auth.jwt()/auth.role()/current_setting()/private.* wrapped in (select ...)' },
@@ -291,9 +287,15 @@ export async function runDoctor<DB>(db: Kysely<DB>): Promise<Finding[]> {
     rlsDisabled, rlsInitplan, mutableSearchPath, unindexedForeignKeys, duplicateIndexes,
     rlsWithoutPolicy, multiplePermissive, exposedSecurityDefiner, migrationDrift,
   ]) {
-    findings.push(...(await check(db)))
+    // Sorted here, by code point: the database's collation may order names differently.
+    const found = await check(db)
+    findings.push(...found.sort((a, b) => compare(a.object, b.object) || compare(a.message, b.message)))
   }
   return findings
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** One line per finding: `check: object: message`. */
