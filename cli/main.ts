@@ -1,46 +1,12 @@
 #!/usr/bin/env node
 // The tenantry command line: one file per command in cli/commands, each a library function that
 // returns data plus a thin wrapper that prints it and sets the exit code.
-import { Command, CommanderError } from 'commander'
-import { register as registerAudit } from './commands/audit.js'
-import { register as registerDemo } from './commands/demo.js'
-import { register as registerDoctor } from './commands/doctor.js'
-import { register as registerDumpSchema } from './commands/dump-schema.js'
-import { register as registerGenTypes } from './commands/gen-types.js'
-import { register as registerMigrate } from './commands/migrate.js'
-import { register as registerReset } from './commands/reset.js'
-import { register as registerSeed } from './commands/seed.js'
-import { register as registerSql } from './commands/sql.js'
-import { register as registerStatus } from './commands/status.js'
+import { CommanderError } from 'commander'
 import { ConnectionError, EXIT, InterruptedError, reportError } from './output.js'
-
-const program = new Command()
-  .name('tenantry')
-  .description('Multi-tenant Supabase database foundation: migrate, inspect and demo it.\n' +
-    'Uses DATABASE_URL when set, else the embedded database in TENANTRY_DATA_DIR (default .tenantry/db).')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride()
-  .addHelpText('after', `
-Examples:
-  $ tenantry demo                      # what \`npm start\` runs
-  $ tenantry sql "select count(*) from customers" --as anon
-  $ tenantry <command> --help
-
-Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status and doctor add their own.`)
-
-registerDemo(program)
-registerMigrate(program)
-registerStatus(program)
-registerReset(program)
-registerSeed(program)
-registerSql(program)
-registerAudit(program)
-registerDoctor(program)
-registerGenTypes(program)
-registerDumpSchema(program)
+import { buildProgram } from './program.js'
 
 try {
-  await program.parseAsync(process.argv)
+  await buildProgram().parseAsync(process.argv)
 } catch (e) {
   if (e instanceof CommanderError) process.exitCode = e.exitCode
   else process.exitCode = reportError(e)

@@ -77,14 +77,29 @@ export function describeChange(row: Pick<AuditLog, 'action' | 'old_data' | 'new_
   return label(row.new_data ?? row.old_data)
 }
 
-/** The trail of one organization, by slug, with actor emails and a summary per row. */
-export async function readOrganizationAudit(db: Kysely<Database>, options: AuditOptions): Promise<AuditEntry[]> {
+interface AuditFilters {
+  table: TableName | undefined
+  action: AuditAction | undefined
+  since: string | undefined
+  until: string | undefined
+}
+
+/** The filters that need no database, checked (and normalized) before it is opened. */
+export function auditFilters(options: AuditOptions): AuditFilters {
   const table = options.table
   if (table !== undefined && !isTable(table)) throw new UsageError(`--table must be one of ${TABLES.join(', ')}, not "${table}"`)
   const action = options.action?.toUpperCase()
   if (action !== undefined && !isAction(action)) throw new UsageError(`--action must be one of ${AUDIT_ACTIONS.join(', ')}, not "${options.action}"`)
-  const since = options.since === undefined ? undefined : parseWhen(options.since, '--since')
-  const until = options.until === undefined ? undefined : parseWhen(options.until, '--until')
+  return {
+    table, action,
+    since: options.since === undefined ? undefined : parseWhen(options.since, '--since'),
+    until: options.until === undefined ? undefined : parseWhen(options.until, '--until'),
+  }
+}
+
+/** The trail of one organization, by slug, with actor emails and a summary per row. */
+export async function readOrganizationAudit(db: Kysely<Database>, options: AuditOptions): Promise<AuditEntry[]> {
+  const { table, action, since, until } = auditFilters(options)
 
   return asSystem(db, async (trx) => {
     const org = await trx.selectFrom('organizations').select('id').where('slug', '=', options.org).executeTakeFirst()
@@ -159,6 +174,7 @@ Examples (the organization and user exist after \`npm start\` or a default \`ten
 Exit codes: 0 shown (also when nothing matches), 1 unknown organization or user, bad filter or failure,
 2 cannot connect.`)
     .action(async (options: DbCommandOptions & AuditOptions & { json?: boolean }) => {
+      auditFilters(options) // a bad filter is reported before the database is opened
       const entries = await withDatabase(options, ({ handle }) => readOrganizationAudit(handle.db, options))
       console.log(options.json ? toJson(entries) : renderAudit(entries))
     })

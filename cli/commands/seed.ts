@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress'
 import { type Command, InvalidArgumentError } from 'commander'
 import type { DbHandle } from '../../lib/db/connection.js'
 import { status } from '../../lib/db/migrator.js'
+import { parseMonth } from '../../lib/seed/plan.js'
 import {
   lastCompleteMonth, planTenants, SEED_DEFAULTS, seedDatabase, type SeedOptions, type SeedProgress, type SeedResult,
 } from '../../lib/seed/index.js'
@@ -21,6 +22,16 @@ export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (valu
   }
 }
 
+/** --end-month parser: checked before the database is opened. */
+function monthOption(value: string): string {
+  try {
+    parseMonth(value)
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e))
+  }
+  return value
+}
+
 /** Seeds through an open handle; the concurrency defaults to 2 on a server, 1 embedded (one session). */
 export async function runSeed(handle: DbHandle, options: SeedOptions): Promise<SeedResult> {
   const pending = (await status(handle.db)).pending
@@ -32,9 +43,29 @@ export async function runSeed(handle: DbHandle, options: SeedOptions): Promise<S
   return seedDatabase(handle.db, { concurrency: handle.kind === 'postgres' ? 2 : 1, ...options })
 }
 
-/** A progress bar on stderr, or nothing when stderr is not a terminal. */
+/**
+ * A progress bar on stderr; where stderr is not a terminal (CI logs, pipes), one line per phase and
+ * per tenth of the customers instead.
+ */
 export function progressReporter(enabled: boolean): { onProgress?: (p: SeedProgress) => void; stop(): void } {
-  if (!enabled || !process.stderr.isTTY) return { stop() {} }
+  if (!enabled) return { stop() {} }
+  if (!process.stderr.isTTY) {
+    let phase = ''
+    let tenth = 0
+    return {
+      onProgress(p) {
+        if (p.phase !== phase) {
+          phase = p.phase
+          tenth = 0
+          console.error(`seeding ${p.phase}${p.phase === 'tenants' ? '' : ` (${p.total.toLocaleString('en-US')})`}`)
+        } else if (p.phase === 'customers' && p.total > 0 && Math.floor((p.done * 10) / p.total) > tenth) {
+          tenth = Math.floor((p.done * 10) / p.total)
+          console.error(`seeding customers: ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')}, ${p.counts.revenue.toLocaleString('en-US')} revenue rows`)
+        }
+      },
+      stop() {},
+    }
+  }
   const bar = new cliProgress.SingleBar(
     {
       format: 'seeding {phase} [{bar}] {percentage}% | {value}/{total} | {revenue} revenue rows | {duration_formatted}',
@@ -47,7 +78,7 @@ export function progressReporter(enabled: boolean): { onProgress?: (p: SeedProgr
   let phase = ''
   return {
     onProgress(p) {
-      const payload = { phase: p.phase === 'customers' ? 'customers' : p.phase, revenue: p.counts.revenue.toLocaleString('en-US') }
+      const payload = { phase: p.phase, revenue: p.counts.revenue.toLocaleString('en-US') }
       if (p.phase !== phase) {
         if (phase) bar.stop()
         phase = p.phase
@@ -58,6 +89,7 @@ export function progressReporter(enabled: boolean): { onProgress?: (p: SeedProgr
     },
     stop() {
       if (phase) bar.stop()
+      phase = ''
     },
   }
 }
@@ -99,7 +131,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed and end month give the same data', integerOption(0, 0xffffffff), SEED_DEFAULTS.seed)
     .option('--orgs <n>', 'organizations (a few large, many small)', integerOption(1, 100_000), SEED_DEFAULTS.organizations)
     .option('--customers <n>', 'customers over all organizations (about 10 revenue rows each)', integerOption(0, 50_000_000), SEED_DEFAULTS.customers)
-    .option('--end-month <YYYY-MM>', 'last month of the 24 months of history (default: last month)')
+    .option('--end-month <YYYY-MM>', 'last month of the 24 months of history (default: last month)', monthOption)
     .option('--batch-size <n>', 'customers per statement', integerOption(1, 100_000), SEED_DEFAULTS.batchSize)
     .option('--concurrency <n>', 'statements in flight (default: 2 on a server, 1 embedded)', integerOption(1, 64))
     .option('--no-progress', 'no progress bar')

@@ -1,7 +1,7 @@
 // sql: runs SQL as a user under row level security (the Supabase way: role authenticated and the JWT
 // claims set for one transaction), as anon, as service_role, or as the system (no RLS, the default),
 // and prints the rows as a table, or as JSON for scripts. The quickest way to see what a user sees.
-import type { Command } from 'commander'
+import { type Command, InvalidArgumentError } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import { type Actor, withActor } from '../../lib/db/session.js'
 import type { Database } from '../../lib/db/types.js'
@@ -18,6 +18,13 @@ export interface StatementResult {
   rows: Row[]
   /** Rows inserted, updated or deleted, for those commands. */
   rowCount: number | null
+}
+
+/** --as parser: anon / service / system, or something that looks like an email. */
+export function actorOption(value: string): string {
+  const w = value.trim()
+  if (['system', 'anon', 'service', 'service_role'].includes(w) || w.includes('@')) return w
+  throw new InvalidArgumentError('expected an email, anon, service or system')
 }
 
 /** An actor named on the command line: an email, or anon / service / system. */
@@ -87,7 +94,7 @@ export function register(program: Command): void {
       .description('run SQL as a user under RLS (--as <email>), as anon, as service_role, or as the system (default)')
       .argument('<query>', 'SQL: one statement, or several separated by ";" (one transaction)'),
   )
-    .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', 'system')
+    .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', actorOption, 'system')
     .option('--json', 'print the rows of the last statement as JSON')
     .option('--rollback', 'roll the transaction back at the end: try a write without keeping it')
     .addHelpText('after', `

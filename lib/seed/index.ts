@@ -138,6 +138,9 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
   const inFlight = new Set<Promise<void>>()
   let failure: unknown
   for (const batch of customerBatches(plan, batchSize)) {
+    // The embedded database answers through promises alone, never through I/O: without a turn of the
+    // event loop here, a Ctrl-C (delivered by the loop) would only be seen after the last batch.
+    await new Promise((resolve) => setImmediate(resolve))
     if (options.signal?.aborted || failure !== undefined) break
     const task: Promise<void> = asSystem(db, async (trx) => {
       // Losing the last batches in a crash is fine for a seed; waiting for each flush is not.
@@ -165,6 +168,7 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
   const members = plan.users.filter((u) => u.orgIndex !== null)
   const userBatch = 250
   for (let i = 0; i < members.length; i += userBatch) {
+    await new Promise((resolve) => setImmediate(resolve))
     if (options.signal?.aborted) throw new SeedInterruptedError(counts)
     report('ai usage', i, members.length)
     counts.aiUsage += await asSystem(db, (trx) => writeAiUsage(trx, plan, members.slice(i, i + userBatch)))

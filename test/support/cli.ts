@@ -1,0 +1,86 @@
+// Running the tenantry CLI as a child process, against a database of the test's own: an embedded data
+// directory in a temporary folder, or, when DATABASE_URL is set, a new database on that server.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PROJECT_ROOT } from '../../lib/db/migrations.js'
+import { createServerDatabase, onServer } from './db.js'
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  /** Replaces the target's environment (DATABASE_URL / TENANTRY_DATA_DIR) entries given here. */
+  env?: Record<string, string | undefined>
+  /** Called with each chunk of stderr; may signal the child. */
+  onStderr?(text: string, child: { kill(signal: NodeJS.Signals): boolean }): void
+  timeoutMs?: number
+}
+
+/** Environment without the caller's database settings, so a child only sees what a test gives it. */
+function baseEnv(): Record<string, string | undefined> {
+  const { DATABASE_URL: _url, TENANTRY_DATA_DIR: _dir, TENANTRY_DEBUG: _debug, ...rest } = process.env
+  return rest
+}
+
+/** Runs `node --import tsx <entry> ...args` from the project root; stdin is an (empty) pipe, not a TTY. */
+export function runNode(entry: string, args: string[], env: Record<string, string | undefined>, options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const merged: Record<string, string> = {}
+    for (const [k, v] of Object.entries({ ...baseEnv(), ...env, ...options.env })) if (v !== undefined) merged[k] = v
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: PROJECT_ROOT, env: merged, stdio: ['pipe', 'pipe', 'pipe'] })
+    child.stdin.end()
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+      options.onStderr?.(stderr, child)
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+export interface CliTarget {
+  /** Environment for the child: DATABASE_URL or TENANTRY_DATA_DIR. */
+  env: Record<string, string | undefined>
+  /** The embedded data directory (undefined on a server). */
+  dataDir: string | undefined
+  run(args: string[], options?: RunOptions): Promise<RunResult>
+  cleanup(): Promise<void>
+}
+
+/** A database for CLI tests: a new server database with DATABASE_URL, else a fresh embedded directory. */
+export async function cliTarget(): Promise<CliTarget> {
+  let env: Record<string, string | undefined>
+  let dataDir: string | undefined
+  let cleanup: () => Promise<void>
+  if (onServer) {
+    const created = await createServerDatabase()
+    env = { DATABASE_URL: created.url }
+    cleanup = () => created.drop()
+  } else {
+    const root = mkdtempSync(join(tmpdir(), 'tenantry-cli-'))
+    dataDir = join(root, 'db')
+    env = { TENANTRY_DATA_DIR: dataDir }
+    cleanup = async () => rmSync(root, { recursive: true, force: true })
+  }
+  return { env, dataDir, run: (args, options) => runNode('cli/main.ts', args, env, options), cleanup }
+}
+
+/** The non-empty lines of a text. */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '')
+}
