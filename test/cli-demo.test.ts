@@ -1,0 +1,91 @@
+// `npm start` (tenantry demo) on a fresh database, again on the same one, through the package bin; and
+// Ctrl-C in the middle of a seed: the database is closed (lock released), whole batches stay.
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { type CliTarget, cliTarget, lines, runNode } from './support/cli.js'
+
+describe('tenantry demo', () => {
+  let target: CliTarget
+  before(async () => {
+    target = await cliTarget()
+  })
+  after(async () => {
+    await target.cleanup()
+  })
+
+  it('creates, migrates and seeds the database, then shows isolation, roles and the audit trail', async () => {
+    const r = await target.run(['demo'])
+    assert.equal(r.code, 0, r.stderr)
+    const out = r.stdout
+    assert.match(out, /^database: (embedded|postgres) at .* \(applied 001_initial_schema\.sql/)
+    assert.match(out, /seeded in [\d.]+ s: 8 organizations, \d+ users, \d{3} customers, [\d,]+ revenue rows/)
+    // One row per viewer; members see no audit rows, outsiders and anon nothing of any tenant.
+    const view = (who: string): number[] => {
+      const line = lines(out).find((l) => l.startsWith(`│ ${who} `))
+      assert.ok(line, `view row for ${who}`)
+      return line.split('│').slice(2, -1).map((c) => Number(c.trim()))
+    }
+    const [orgs, , customers, revenue, , audit] = view('admin of nimbus-finance')
+    assert.equal(orgs, 1)
+    assert.ok((customers ?? 0) > 0 && (revenue ?? 0) > 0 && (audit ?? 0) > 0)
+    assert.equal(view('member of nimbus-finance')[5], 0, 'members read no audit rows')
+    assert.deepEqual(view('outsider (no organization)').slice(0, 6), [0, 1, 0, 0, 0, 0])
+    assert.deepEqual(view('anon (not signed in)'), [0, 0, 0, 0, 0, 0, 0, 0])
+    assert.ok((view('system (no RLS)')[2] ?? 0) > (customers ?? 0))
+    // Every attempt on another tenant or beyond one's role comes back empty or refused.
+    assert.match(out, /member of nimbus-finance: read saltmarsh-software's customers\n {4}-> 0 rows/)
+    assert.match(out, /rename saltmarsh-software's customer ".+"\n {4}-> updated 0 rows/)
+    assert.match(out, /add a customer to saltmarsh-software\n {4}-> refused: 42501 not authorized: new row violates row-level security policy/)
+    assert.match(out, /against saltmarsh-software's customer\n {4}-> refused: 23503 /)
+    assert.match(out, /erase their own audit trail\n {4}-> refused: 42501 /)
+    assert.match(out, /anon \(not signed in\): read all customers\n {4}-> 0 rows/)
+    // The admin's changes, attributed to them.
+    assert.match(out, /Latest audit entries of nimbus-finance/)
+    assert.match(out, /│ zoe\.jensen@nimbus-finance\.example +│ UPDATE +│ customers +│ .*status: active → inactive/)
+    assert.match(out, /│ zoe\.jensen@nimbus-finance\.example +│ SOFT_DELETE +│ revenue/)
+    assert.match(out, /tenantry sql ".*" --as zoe\.jensen@nimbus-finance\.example/)
+  })
+
+  it('runs again on the same database without seeding, through the package bin', async () => {
+    const r = await runNode('bin/tenantry.js', ['demo'], target.env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /\(migrations up to date\)\ndata: what the database already had/)
+    // The status toggled back: this run's change undoes the first run's.
+    assert.match(r.stdout, /zoe\.jensen@nimbus-finance\.example +│ UPDATE +│ customers +│ .*status: inactive → active/)
+  })
+})
+
+describe('Ctrl-C during a seed', () => {
+  let target: CliTarget
+  before(async () => {
+    target = await cliTarget()
+  })
+  after(async () => {
+    await target.cleanup()
+  })
+
+  it('stops after the batch in flight, closes the database and exits 130', async () => {
+    assert.equal((await target.run(['migrate'])).code, 0)
+    let sent = false
+    const r = await target.run(['seed', '--customers', '50000', '--batch-size', '500'], {
+      onStderr(text, child) {
+        // The first progress line comes after the first tenth of the customers.
+        if (!sent && /seeding customers: /.test(text)) {
+          sent = true
+          child.kill('SIGINT')
+        }
+      },
+    })
+    assert.ok(sent, `seeding made progress: ${r.stderr}`)
+    assert.equal(r.code, 130, r.stderr)
+    assert.match(r.stderr, /interrupted: closing the database/)
+    assert.match(r.stderr, /error: seeding interrupted after \d+ customers and \d+ revenue rows; run `tenantry reset --yes` before seeding again/)
+    if (target.dataDir) assert.equal(existsSync(`${target.dataDir}.lock`), false, 'the lock is released')
+    const counted = await target.run(['sql', 'select count(*)::int as n, (count(*) % 500)::int as rest from customers', '--json'])
+    assert.equal(counted.code, 0, counted.stderr)
+    const [row] = JSON.parse(counted.stdout) as { n: number; rest: number }[]
+    assert.ok(row && row.n >= 5000 && row.n < 50_000, `whole batches were kept: ${counted.stdout}`)
+    assert.equal(row.rest, 0)
+  })
+})
