@@ -4,7 +4,7 @@
 // path — success, error, Ctrl-C — because the embedded database holds a lock file while open.
 import type { Command } from 'commander'
 import { sql } from 'kysely'
-import { createDb, type DbHandle, type DbOptions, redactUrl } from '../lib/db/connection.js'
+import { createDb, type DbHandle, type DbOptions, redactUrl, resolveTarget } from '../lib/db/connection.js'
 import { ConnectionError, errorText, InterruptedError } from './output.js'
 
 export interface DbCommandOptions {
@@ -21,10 +21,8 @@ export function withDbOptions(command: Command): Command {
 
 /** The connection options a command's flags and the environment ask for. */
 export function dbOptions(options: DbCommandOptions): DbOptions {
-  // An explicit --data-dir means the embedded database even when DATABASE_URL is exported:
-  // createDb takes the URL only when it is non-empty.
-  if (options.dataDir !== undefined) return { dataDir: options.dataDir, databaseUrl: '' }
-  return {}
+  // An explicit --data-dir means the embedded database even when DATABASE_URL is exported.
+  return options.dataDir !== undefined ? { dataDir: options.dataDir } : {}
 }
 
 const CONNECT_TIMEOUT_MS = Number(process.env.TENANTRY_CONNECT_TIMEOUT_MS ?? 10_000)
@@ -32,9 +30,9 @@ const CONNECT_TIMEOUT_MS = Number(process.env.TENANTRY_CONNECT_TIMEOUT_MS ?? 10_
 /** Opens the database and, for a server, checks that it answers. */
 export async function openDatabase(options: DbCommandOptions): Promise<DbHandle> {
   const opts = dbOptions(options)
-  const url = opts.databaseUrl ?? process.env.DATABASE_URL
-  if (url && !/^postgres(ql)?:\/\//.test(url)) {
-    throw new ConnectionError(`DATABASE_URL must be a postgres:// URL, got ${redactUrl(url)}`)
+  const target = resolveTarget(opts)
+  if (target.kind === 'postgres' && !/^postgres(ql)?:\/\//.test(target.url)) {
+    throw new ConnectionError(`DATABASE_URL must be a postgres:// URL, got ${redactUrl(target.url)}`)
   }
   const handle = await createDb(opts)
   if (handle.kind === 'postgres') {

@@ -118,8 +118,6 @@ cases('softDelete, restore, listDeleted', [
   { name: 'restore: a NULL id → NotFoundError revenue', attempt: () => adminA((trx) => untyped(restore, trx, 'revenue', null)), error: NotFoundError, fields: { table: 'revenue' } },
   {
     name: 'listDeleted: a table outside the list → InvalidInputError', attempt: () => adminA((trx) => untyped(listDeleted, trx, 'customers; drop table customers; --')), error: InvalidInputError, fields: {},
-    todo: 'BUG lib/db/soft-delete.ts listDeleted: an unknown table is looked up in TRASH_FUNCTIONS, gets undefined, and the query ' +
-      '"select * from $1" fails as a generic DbError (42601 syntax error) instead of an InvalidInputError naming the allowed tables',
   },
 ])
 
@@ -154,7 +152,6 @@ cases('recordAiUsage', [
   ] as const).map(([what, over, column]): Case => ({
     name: `a malformed ${what} names ai_usage_log.${column}`, attempt: () => usage(over), error: InvalidInputError,
     fields: { table: 'ai_usage_log', column },
-    todo: `GAP lib/db/ai-usage.ts: PostgreSQL reports no column for ${what}; validate the input in recordAiUsage and name the field`,
   })),
   { name: 'a signed-in admin → NotAuthorizedError ai_usage_log', attempt: () => adminA((trx) => recordAiUsage(trx, { userId: cast.a.adminId, organizationId: cast.a.id, queryId: randomUUID(), model: 'x' })), error: NotAuthorizedError, fields: { table: 'ai_usage_log' } },
 ])
@@ -306,9 +303,7 @@ describe('SQL injection through every text parameter of the flows', () => {
       // Table names of soft delete, restore and the trash.
       await attack('softDelete table', () => asUser(db, cast.a.adminId, (trx) => untyped(softDelete, trx, p, cast.a.customerId)), InvalidInputError)
       await attack('restore table', () => asUser(db, cast.a.adminId, (trx) => untyped(restore, trx, p, cast.a.deletedCustomerId)), InvalidInputError)
-      // Refused, though as a generic DbError (a syntax error at the bound parameter $1, so the text
-      // never reached the SQL): see the todo case above.
-      await attack('listDeleted table', () => asUser(db, cast.a.adminId, (trx) => untyped(listDeleted, trx, p)), DbError)
+      await attack('listDeleted table', () => asUser(db, cast.a.adminId, (trx) => untyped(listDeleted, trx, p)), InvalidInputError)
       await attack('softDelete id', () => asUser(db, cast.a.adminId, (trx) => softDelete(trx, 'customers', p)), InvalidInputError)
 
       // Members, roles, preferences, AI usage.

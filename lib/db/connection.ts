@@ -26,7 +26,7 @@ function typeOverrides(): pg.CustomTypesConfig {
 export interface DbOptions {
   /** postgres:// URL; defaults to the DATABASE_URL environment variable. */
   databaseUrl?: string
-  /** Embedded data directory (or 'memory://'); defaults to TENANTRY_DATA_DIR, then .tenantry/db. */
+  /** Embedded data directory (or 'memory://'); wins over DATABASE_URL from the environment. */
   dataDir?: string
   /** Pool size for a server database (the embedded one always has exactly one session). */
   poolSize?: number
@@ -42,11 +42,15 @@ export interface DbHandle {
   close(): Promise<void>
 }
 
-export function resolveTarget(options: DbOptions = {}): { kind: 'embedded' | 'postgres'; location: string } {
-  const url = options.databaseUrl ?? process.env.DATABASE_URL
-  if (url) return { kind: 'postgres', location: redactUrl(url) }
-  const dir = options.dataDir ?? process.env.TENANTRY_DATA_DIR ?? DEFAULT_DATA_DIR
-  return { kind: 'embedded', location: dir.startsWith('memory://') ? dir : resolve(dir) }
+/**
+ * Which database the options mean. Precedence: an explicit databaseUrl, an explicit dataDir, then
+ * the environment (DATABASE_URL, TENANTRY_DATA_DIR), then the default directory. An explicit dataDir
+ * beats an exported DATABASE_URL: code asking for the embedded database must get it.
+ */
+export function resolveTarget(options: DbOptions = {}): { kind: 'embedded'; dataDir: string } | { kind: 'postgres'; url: string } {
+  if (options.databaseUrl) return { kind: 'postgres', url: options.databaseUrl }
+  if (options.dataDir === undefined && process.env.DATABASE_URL) return { kind: 'postgres', url: process.env.DATABASE_URL }
+  return { kind: 'embedded', dataDir: options.dataDir ?? process.env.TENANTRY_DATA_DIR ?? DEFAULT_DATA_DIR }
 }
 
 export function redactUrl(url: string): string {
@@ -61,15 +65,16 @@ export function redactUrl(url: string): string {
 
 /** Opens the database: DATABASE_URL when set, else the embedded one (created on first use). */
 export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
-  const url = options.databaseUrl ?? process.env.DATABASE_URL
-  if (url) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: typeOverrides() })
-    // An idle client's network error must not crash the process; the next query reports it.
-    pool.on('error', () => {})
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-    return { db, pool, kind: 'postgres', location: redactUrl(url), close: () => db.destroy() }
-  }
-  return openEmbedded(options.dataDir ?? process.env.TENANTRY_DATA_DIR ?? DEFAULT_DATA_DIR)
+  const target = resolveTarget(options)
+  if (target.kind === 'embedded') return openEmbedded(target.dataDir)
+  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 10, types: typeOverrides() })
+  // A dropped connection emits 'error' on its client; unhandled, that would end the process. Idle
+  // clients report through the pool, checked-out ones through the client: the query in flight fails
+  // with the reason either way (see ConnectionLostError).
+  pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { db, pool, kind: 'postgres', location: redactUrl(target.url), close: () => db.destroy() }
 }
 
 async function openEmbedded(dataDir: string): Promise<DbHandle> {

@@ -41,6 +41,14 @@ export class ConflictError extends DbError {}
 export class InvalidInputError extends DbError {}
 /** 40001 / 40P01: safe to retry the whole transaction. */
 export class RetryableError extends DbError {}
+/**
+ * The connection to the server was lost (terminated backend, server restart, network). The
+ * transaction in flight did not commit, unless the connection dropped during COMMIT itself, when
+ * only the server knows: check before repeating a write that is not idempotent.
+ */
+export class ConnectionLostError extends DbError {}
+
+const LOST_CONNECTION = /Connection terminated|connection error and is not queryable|terminating connection|server closed the connection/i
 
 interface PgErrorLike {
   code: string
@@ -106,7 +114,12 @@ function describe(e: PgErrorLike): string {
 
 /** Returns the typed error for a PostgreSQL error; anything else is returned unchanged. */
 export function translateError(e: unknown): unknown {
-  if (e instanceof DbError || !isPgError(e)) return e
+  if (e instanceof DbError) return e
+  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined
+  if (e instanceof Error && (LOST_CONNECTION.test(e.message) || code?.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) {
+    return new ConnectionLostError(`lost the connection to the database: ${e.message}`, { code, cause: e })
+  }
+  if (!isPgError(e)) return e
   const fields: DbErrorFields = {
     code: e.code, table: tableOf(e), column: e.column ?? keyFromDetail(e.detail).columns,
     constraint: e.constraint, detail: e.detail, hint: e.hint, cause: e,

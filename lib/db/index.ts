@@ -6,7 +6,7 @@ export {
   type Actor, type Claims, type SessionOptions,
 } from './session.js'
 export {
-  ConflictError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError,
+  ConflictError, ConnectionLostError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError,
   translated, translateError, type DbErrorFields,
 } from './errors.js'
 export * from './types.js'

@@ -1,7 +1,7 @@
 // Soft delete, trash and restore for the business tables, through the SQL API (public.soft_delete,
 // public.restore, public.deleted_<table>()): an admin acts on rows of their own organization only.
 import { type Kysely, type Selectable, sql } from 'kysely'
-import { NotAuthorizedError, NotFoundError, translated } from './errors.js'
+import { InvalidInputError, NotAuthorizedError, NotFoundError, translated } from './errors.js'
 import type { Database } from './types.js'
 
 /** The tables with a deleted_at column and a trash. */
@@ -62,6 +62,10 @@ export function restore(db: Kysely<Database>, table: SoftDeleteTable, id: string
  * Empty for anyone but an admin of the organization.
  */
 export async function listDeleted<T extends SoftDeleteTable>(db: Kysely<Database>, table: T): Promise<SoftDeleteRow<T>[]> {
+  // Callers in plain JavaScript can pass anything; the types alone don't stop them.
+  if (!SOFT_DELETE_TABLES.includes(table)) {
+    throw new InvalidInputError(`no trash for table "${String(table)}": use ${SOFT_DELETE_TABLES.join(', ')}`, { code: '22023' })
+  }
   const result = await translated(() => sql<SoftDeleteRow<T>>`select * from ${TRASH_FUNCTIONS[table]}`.execute(db))
   return result.rows
 }
