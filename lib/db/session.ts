@@ -29,7 +29,10 @@ function claimsOf(actor: Actor): Claims | null {
 }
 
 export interface SessionOptions {
-  /** Retries on serialization failure or deadlock (40001, 40P01); default 3 attempts in all. */
+  /**
+   * Attempts in all on serialization failure or deadlock (40001, 40P01); default 3. A retry runs fn
+   * again from the start: keep side effects outside the database out of it.
+   */
   attempts?: number
 }
 
@@ -52,8 +55,9 @@ export async function withActor<T>(
       })
     } catch (e) {
       const err = translateError(e)
-      if (err instanceof RetryableError && attempt < attempts) continue
-      throw err
+      if (!(err instanceof RetryableError) || attempt >= attempts) throw err
+      // A short random pause, so that two transactions that deadlocked don't collide again at once.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt))
     }
   }
 }
