@@ -26,7 +26,7 @@ export class InterruptedError extends Error {
   }
 }
 
-const CONNECTION_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOENT|28P01|28000|3D000|08\w{3})$/
+const CONNECTION_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|28P01|28000|3D000|08\w{3})$/
 
 /** The most useful line an error has: AggregateError (IPv4 + IPv6 attempts) keeps it in errors[]. */
 export function errorText(e: unknown): string {

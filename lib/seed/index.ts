@@ -76,7 +76,7 @@ export class SeedInterruptedError extends SeedError {
 
 /** Whether the migrated tables exist and hold any organization or auth user. */
 export async function databaseState(db: Kysely<Database>): Promise<'unmigrated' | 'empty' | 'has data'> {
-  const r = await sql<{ migrated: boolean; has_data: boolean | null }>`
+  const r = await sql<{ migrated: boolean }>`
     select to_regclass('public.organizations') is not null and to_regclass('auth.users') is not null as migrated`.execute(db)
   if (!r.rows[0]?.migrated) return 'unmigrated'
   const d = await sql<{ has_data: boolean }>`
