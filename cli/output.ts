@@ -4,7 +4,7 @@
 // 2 cannot connect to the database, 130 interrupted (Ctrl-C). Commands that report a state add
 // their own (status: 3 pending, 4 drift; doctor: 3 findings), documented in their --help.
 import { DataDirLockedError } from '../lib/db/lock.js'
-import { DbError } from '../lib/db/errors.js'
+import { ConnectionLostError, DbError } from '../lib/db/errors.js'
 
 export const EXIT = { ok: 0, error: 1, connection: 2, interrupted: 130 } as const
 
@@ -57,8 +57,8 @@ export function oneLine(text: string): string {
 /** Prints the error and returns the exit code for it. */
 export function reportError(e: unknown): number {
   if (e instanceof InterruptedError) return EXIT.interrupted
-  if (e instanceof ConnectionError) {
-    console.error(`error: ${e.message}`)
+  if (e instanceof ConnectionError || e instanceof ConnectionLostError) {
+    console.error(`error: ${oneLine(e.message)}`)
     return EXIT.connection
   }
   if (e instanceof DbError || e instanceof DataDirLockedError || e instanceof UsageError) {
