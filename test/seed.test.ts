@@ -120,6 +120,10 @@ describe('seedDatabase', () => {
   it('looks like a business: statuses, seasonality, churn, roles, metadata', async () => {
     const statuses = await sql<{ status: string }>`select distinct status from public.customers order by 1`.execute(t.db)
     assert.deepEqual(statuses.rows.map((s) => s.status), ['active', 'churned', 'inactive'])
+    const dates = await sql<{ deleted: number; deleted_before_signup: number }>`
+      select count(deleted_at)::int as deleted, count(*) filter (where deleted_at < created_at)::int as deleted_before_signup
+        from public.customers`.execute(t.db)
+    assert.equal(dates.rows[0]?.deleted_before_signup, 0)
     const industries = await sql<{ n: number }>`select count(distinct industry)::int as n from public.customers`.execute(t.db)
     assert.ok((industries.rows[0]?.n ?? 0) >= 6)
     const span = await sql<{ first: string; last: string; months: number }>`

@@ -286,8 +286,10 @@ export function* customerBatches(plan: Plan, batchSize: number): Generator<Plann
         stop = rng.int(start + 1, MONTHS - 2)
         status = 'inactive'
       }
+      // One in a hundred has since been deleted by an admin (a soft delete), never before it signed up.
+      const deletedDay = addDays(monthStarts[Math.min(MONTHS - 1, stop)] ?? '', rng.int(0, 27))
       const deletedAt = rng.chance(0.01)
-        ? addDays(monthStarts[Math.min(MONTHS - 1, stop)] ?? '', rng.int(0, 27)).toISOString()
+        ? new Date(Math.max(deletedDay.getTime(), createdAt.getTime() + 86_400_000)).toISOString()
         : null
 
       batch.push({

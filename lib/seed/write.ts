@@ -33,7 +33,7 @@ export async function writeTenants(db: Db, plan: Plan): Promise<{ organizations:
 
   const joined = users.map((u) => {
     const org = u.orgIndex === null ? undefined : orgs[u.orgIndex]
-    // Joined a little after the organization was created; the outsider a month before history starts.
+    // Joined within three months of the organization's creation; the outsider around the start of history.
     const base = org ? new Date(org.createdAt) : new Date(`${plan.calendar.monthStarts[0] ?? plan.calendar.end}T00:00:00Z`)
     return new Date(base.getTime() + (1 + (u.key % 90)) * 86_400_000 - (org ? 0 : 31 * 86_400_000)).toISOString()
   })
@@ -45,13 +45,15 @@ export async function writeTenants(db: Db, plan: Plan): Promise<{ organizations:
       from unnest(${users.map((u) => u.id)}::uuid[], ${users.map((u) => u.email)}::text[],
                   ${users.map((u) => u.fullName)}::text[], ${joined}::timestamptz[]) as u(id, email, full_name, created_at)`.execute(db)
 
-  // Memberships are the system's to set (as public.create_organization would for a founder).
-  const members = users.filter((u): u is PlannedUser & { orgIndex: number } => u.orgIndex !== null)
+  // Memberships are the system's to set (as public.create_organization would for a founder); the
+  // profile dates back to the signup, as if the trigger had run then.
+  const members = users.flatMap((u, i) => (u.orgIndex === null ? [] : [{ user: u, orgIndex: u.orgIndex, joined: joined[i] ?? null }]))
   await sql`
     update public.profiles p
-       set organization_id = m.organization_id, role = m.role
-      from unnest(${members.map((u) => u.id)}::uuid[], ${members.map((u) => orgs[u.orgIndex]?.id ?? null)}::uuid[],
-                  ${members.map((u) => u.role)}::text[]) as m(id, organization_id, role)
+       set organization_id = m.organization_id, role = m.role, created_at = m.joined, updated_at = m.joined
+      from unnest(${members.map((m) => m.user.id)}::uuid[], ${members.map((m) => orgs[m.orgIndex]?.id ?? null)}::uuid[],
+                  ${members.map((m) => m.user.role)}::text[], ${members.map((m) => m.joined)}::timestamptz[])
+           as m(id, organization_id, role, joined)
      where p.id = m.id`.execute(db)
 
   const themed = users.filter((u) => u.theme !== null)
