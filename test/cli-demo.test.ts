@@ -44,7 +44,7 @@ describe('tenantry demo', () => {
     assert.match(out, /Latest audit entries of nimbus-finance/)
     assert.match(out, /│ zoe\.jensen@nimbus-finance\.example +│ UPDATE +│ customers +│ .*status: active → inactive/)
     assert.match(out, /│ zoe\.jensen@nimbus-finance\.example +│ SOFT_DELETE +│ revenue/)
-    assert.match(out, /tenantry sql ".*" --as zoe\.jensen@nimbus-finance\.example/)
+    assert.match(out, /npx tenantry sql ".*" --as zoe\.jensen@nimbus-finance\.example/)
   })
 
   it('runs again on the same database without seeding, through the package bin', async () => {

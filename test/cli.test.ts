@@ -164,18 +164,23 @@ describe('tenantry CLI', () => {
     assertOneLineError(await run('audit', '--org', admin.organization, '--since', 'yesterday'), 1, /--since takes a date or time/)
   })
 
-  it('doctor passes the migrated schema and names a table without RLS (exit 3)', async () => {
+  it('doctor passes the migrated schema, then names a table without RLS and an edited migration (exit 3)', async () => {
     const ok = await run('doctor')
     assert.equal(ok.code, 0, ok.stdout + ok.stderr)
     assert.match(ok.stdout, /no findings/)
-    assert.equal((await run('sql', 'create table public.cli_open (id int primary key)')).code, 0)
+    const spoil = await run('sql', "create table public.cli_open (id int primary key); update supabase_migrations.schema_migrations set statements = array['select 1'] where version = '001'")
+    assert.equal(spoil.code, 0, spoil.stderr)
     const bad = await run('doctor')
     assert.equal(bad.code, 3)
     assert.deepEqual(lines(bad.stdout), [
       'rls_disabled: public.cli_open: row level security is not enabled: the API roles read and write every row (alter table public.cli_open enable row level security)',
-      '1 finding(s)',
+      'migration_drift: 001_initial_schema.sql: applied, and the file has been edited since: restore it as it was and put the change in a new migration',
+      '2 finding(s)',
     ])
-    // No drop: the reset below takes it away.
+    const st = await run('status')
+    assert.equal(st.code, 4, 'status: drift')
+    assert.match(st.stdout, /changed +001_initial_schema\.sql/)
+    // No repair: the reset below starts over.
   })
 
   it('reset refuses without --yes when stdin is not a terminal, and empties the database with it', async () => {

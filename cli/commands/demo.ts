@@ -248,7 +248,7 @@ export async function runDemo(
         change: describeChange(row),
       }))
     })
-    report.trySql = `tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${adminA.email ?? ''}`
+    report.trySql = `npx tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${adminA.email ?? ''}`
   }
   return report
 }
@@ -286,7 +286,9 @@ export function renderDemo(report: DemoReport): string[] {
     out.push('', `Latest audit entries of ${report.organizations.a}, as its admin reads them:`)
     out.push(renderTable(report.audit, { max: 60 }))
   }
-  if (report.trySql) out.push('', 'Try it yourself:', `  ${report.trySql}`, '  tenantry audit --org ' + report.organizations.a + ' --limit 10', '  tenantry --help')
+  if (report.trySql) {
+    out.push('', 'Try it yourself:', `  ${report.trySql}`, `  npx tenantry audit --org ${report.organizations.a} --limit 10`, '  npx tenantry --help')
+  }
   return out
 }
 

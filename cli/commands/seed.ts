@@ -116,7 +116,7 @@ export function formatSeedResult(result: SeedResult, where: string): string[] {
     `  organizations ${n(c.organizations)}, users ${n(c.users)}, customers ${n(c.customers)}`,
     `  revenue ${n(c.revenue)} rows (${n(result.revenuePerSecond)} rows/s), activities ${n(c.activities)}, AI usage ${n(c.aiUsage)}`,
     '  (audit rows and customers\' revenue totals were written by the triggers)',
-    'sign in as (tenantry sql "..." --as <email>):',
+    'sign in as (npx tenantry sql "..." --as <email>):',
     ...result.logins.map((l) => `  ${l.email.padEnd(44)} ${l.role}${l.organization ? ` of ${l.organization}` : ''}`),
   ]
   return lines
