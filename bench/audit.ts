@@ -1,0 +1,92 @@
+// Audit cost: the same inserts into revenue with the statement-level audit trigger and with it
+// disabled (`alter table public.revenue disable trigger revenue_audit_insert`), each run in a
+// transaction that is rolled back, so the dataset stays as it was. Wall time of the inserts only
+// (the ALTER is outside the timed part); variants alternate. The customers' totals trigger stays on
+// in both: only the audit is compared.
+import { type Kysely, sql } from 'kysely'
+import { asSystem } from '../lib/db/session.js'
+import type { Database } from '../lib/db/types.js'
+import type { Plan } from '../lib/seed/plan.js'
+import { apportion, insertRevenue } from './dataset.js'
+import { measureArms, median } from './measure.js'
+
+export interface AuditFigure {
+  name: string
+  title: string
+  rows: number
+  auditMs: number
+  noAuditMs: number
+  ratio: number
+  target: number
+  met: boolean
+  runs: number
+}
+
+class Rollback extends Error {}
+
+type Db = Kysely<Database>
+
+/** Runs fn as the system in a transaction that is always rolled back; returns fn's time in ms. */
+async function timedAndRolledBack(conn: Db, audit: boolean, fn: (trx: Db) => Promise<void>): Promise<number> {
+  let ms = 0
+  try {
+    await asSystem(conn, async (trx) => {
+      if (!audit) await sql`alter table public.revenue disable trigger revenue_audit_insert`.execute(trx)
+      const t0 = performance.now()
+      await fn(trx)
+      ms = performance.now() - t0
+      throw new Rollback()
+    }, { attempts: 1 })
+  } catch (e) {
+    if (!(e instanceof Rollback)) throw e
+  }
+  return ms
+}
+
+// Counters far above the dataset's own, so the inserted ids never collide with existing rows.
+const BULK_COUNTER_BASE = 100_000_000_000
+
+export async function measureAudit(
+  conn: Db, plan: Plan, options: { bulkRows: number; singleInserts: number; runs: number },
+  log: (line: string) => void = () => {},
+): Promise<AuditFigure[]> {
+  const figures: AuditFigure[] = []
+
+  // Bulk: one INSERT ... SELECT of bulkRows rows spread over all organizations by size.
+  const ids = plan.orgs.map((o) => o.id)
+  const counts = apportion(options.bulkRows, plan.orgs.map((o) => o.customers))
+  const bulk = (audit: boolean) => () =>
+    timedAndRolledBack(conn, audit, (trx) => insertRevenue(trx, plan, ids, counts, BULK_COUNTER_BASE))
+  const [bulkOn = [], bulkOff = []] = await measureArms([bulk(true), bulk(false)], { iterations: options.runs, warmup: 1 })
+  figures.push(figure('bulk_insert', `bulk insert of ${options.bulkRows.toLocaleString('en-US')} revenue rows (one statement)`,
+    options.bulkRows, bulkOn, bulkOff, 1.5))
+  log(`  bulk: ${median(bulkOn).toFixed(0)} ms with audit, ${median(bulkOff).toFixed(0)} ms without`)
+
+  // Single rows: singleInserts INSERT statements of one row each, for a hundred customers in turn.
+  const picked = await sql<{ id: string; organization_id: string }>`
+    select id, organization_id from public.customers where deleted_at is null order by id limit 100`.execute(conn)
+  const customers = picked.rows
+  const single = (audit: boolean) => () =>
+    timedAndRolledBack(conn, audit, async (trx) => {
+      for (let i = 0; i < options.singleInserts; i++) {
+        const c = customers[i % customers.length]
+        if (!c) break
+        await sql`
+          insert into public.revenue (organization_id, customer_id, amount, date, category, description)
+          values (${c.organization_id}, ${c.id}, ${(10 + (i % 500)).toFixed(2)}, ${plan.calendar.monthStarts[23] ?? plan.calendar.end},
+                  'usage', 'Single insert')`.execute(trx)
+      }
+    })
+  const [oneOn = [], oneOff = []] = await measureArms([single(true), single(false)], { iterations: options.runs, warmup: 1 })
+  figures.push(figure('single_inserts', `${options.singleInserts.toLocaleString('en-US')} single-row inserts`,
+    options.singleInserts, oneOn, oneOff, 1.6))
+  log(`  single: ${median(oneOn).toFixed(0)} ms with audit, ${median(oneOff).toFixed(0)} ms without`)
+  return figures
+}
+
+function figure(name: string, title: string, rows: number, on: number[], off: number[], target: number): AuditFigure {
+  const auditMs = median(on)
+  const noAuditMs = median(off)
+  const ratio = auditMs / noAuditMs
+  return { name, title, rows, auditMs, noAuditMs, ratio, target, met: ratio <= target, runs: on.length }
+}

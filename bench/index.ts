@@ -1,0 +1,252 @@
+// The benchmark (issue 6): builds the dataset (bench/dataset.ts) on a fresh database, measures tenant
+// scaling while it grows, then RLS overhead, the replaced policy shapes, audit cost, seeding throughput
+// and the embedded start. `npm run bench` (bench/run.ts) prints the result; test/bench-smoke.test.ts
+// runs it on tiny sizes.
+import { randomBytes } from 'node:crypto'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { createDb, type DbHandle, redactUrl } from '../lib/db/connection.js'
+import { migrate } from '../lib/db/migrator.js'
+import { lastCompleteMonth } from '../lib/seed/plan.js'
+import { type AuditFigure, measureAudit } from './audit.js'
+import { buildDataset, type Dataset, type DatasetSizes, type TableCounts } from './dataset.js'
+import { DASHBOARD_QUERIES, dashboardParams, EXTRA_QUERIES, type Scope } from './queries.js'
+import { measureOverhead, measureShapes, type OverheadFigure, planText, type ShapeFigure, type Tenant } from './rls.js'
+import { measureStart, type StartFigure } from './start.js'
+
+export const DEFAULT_SIZES = { organizations: 1000, customers: 200_000, revenue: 1_000_000, activities: 1_000_000 } as const
+
+export interface BenchOptions {
+  sizes: DatasetSizes
+  /** Alternating runs per query and variant (RLS overhead and scaling), at least. */
+  iterations: number
+  /** Time to spend per query and organization: quick queries get more runs (up to 5x iterations). */
+  spendMs: number
+  /** Runs per query under each replaced policy shape, within budgetMs each, statement timeout timeoutMs. */
+  shapes: { iterations: number; budgetMs: number; timeoutMs: number }
+  audit: { bulkRows: number; singleInserts: number; runs: number }
+  /** Child processes for the embedded start (0: skip), on a database seeded with startSize. */
+  startRuns: number
+  startSize?: { organizations: number; customers: number }
+  /** A server database to create the bench database on; embedded (in memory) when absent. */
+  databaseUrl?: string
+  /** Keep the server database afterwards (its name is in the result). */
+  keepDatabase?: boolean
+  log?(line: string): void
+}
+
+export function defaultOptions(scale = 1): BenchOptions {
+  return {
+    sizes: {
+      organizations: Math.max(10, Math.round(DEFAULT_SIZES.organizations * scale)),
+      customers: Math.max(100, Math.round(DEFAULT_SIZES.customers * scale)),
+      revenue: Math.max(500, Math.round(DEFAULT_SIZES.revenue * scale)),
+      activities: Math.max(500, Math.round(DEFAULT_SIZES.activities * scale)),
+      seed: 1,
+      endMonth: lastCompleteMonth(),
+    },
+    iterations: 30,
+    spendMs: 2500,
+    shapes: { iterations: 5, budgetMs: 4000, timeoutMs: 10_000 },
+    audit: { bulkRows: 100_000, singleInserts: 10_000, runs: 3 },
+    startRuns: 3,
+  }
+}
+
+export interface ScalingFigure {
+  stage: number
+  tableRows: TableCounts
+  /** Rows of each table over stage 1's. */
+  growth: TableCounts
+  query: string
+  rlsMs: number
+  handMs: number
+  /** The member's query as the application writes it (RLS, with the org id where the query passes it). */
+  /** rlsMs over stage 1's. */
+  ratio: number
+  target: number
+  met: boolean
+  plan: string
+}
+
+export interface BenchResult {
+  date: string
+  machine: { cores: number; cpu: string; memoryGb: number; node: string; loadAverage: number[] }
+  database: { kind: 'embedded' | 'postgres'; version: string; location: string }
+  sizes: DatasetSizes
+  dataset: {
+    counts: TableCounts
+    organizations: Record<'largest' | 'small' | 'fixed', { slug: string; rows: TableCounts }>
+    stages: { organizations: number; counts: TableCounts }[]
+    historyFraction: number
+    buildSeconds: number
+  }
+  timing: string
+  overhead: OverheadFigure[]
+  /** The rare-document lookup (EXTRA_QUERIES): reported, not a target. */
+  extra: OverheadFigure[]
+  shapes: ShapeFigure[]
+  scaling: ScalingFigure[]
+  audit: AuditFigure[]
+  seeding: { rows: number; seconds: number; rowsPerSecond: number; note: string }
+  start: StartFigure | null
+  /** EXPLAIN (ANALYZE, BUFFERS) of each query, per organization and scope, on the full dataset. */
+  plans: { query: string; org: string; scope: string; text: string }[]
+  seconds: number
+}
+
+async function openBenchDatabase(url: string | undefined): Promise<{ handle: DbHandle; drop(): Promise<void>; name: string }> {
+  if (!url) return { handle: await createDb({ dataDir: 'memory://' }), drop: async () => {}, name: 'memory://' }
+  const name = `tenantry_bench_${process.pid}_${randomBytes(3).toString('hex')}`
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    await admin.query(`create database ${name}`)
+  } finally {
+    await admin.end()
+  }
+  const u = new URL(url)
+  u.pathname = `/${name}`
+  const handle = await createDb({ databaseUrl: u.toString(), poolSize: 2 })
+  return {
+    handle,
+    name: redactUrl(u.toString()),
+    async drop() {
+      const c = new pg.Client({ connectionString: url })
+      await c.connect()
+      try {
+        await c.query(`drop database if exists ${name} with (force)`)
+      } finally {
+        await c.end()
+      }
+    },
+  }
+}
+
+function tenantOf(ref: Dataset['largest'], label: string): Tenant {
+  return { label, id: ref.id, memberId: ref.memberId, rows: { ...ref.rows } }
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const log = options.log ?? (() => {})
+  const started = performance.now()
+  const date = new Date().toISOString()
+  const { handle, drop, name } = await openBenchDatabase(options.databaseUrl)
+  try {
+    await migrate(handle.db)
+    const version = (await sql<{ v: string }>`select version() as v`.execute(handle.db)).rows[0]?.v ?? 'unknown'
+    log(`database: ${handle.kind} ${version.split(' on ')[0] ?? version} at ${name}`)
+    return await handle.db.connection().execute(async (conn) => {
+      const scaling: ScalingFigure[] = []
+      const stageCounts: { organizations: number; counts: TableCounts }[] = []
+      let stage1: { counts: TableCounts; figures: OverheadFigure[] } | undefined
+      log(`building ${options.sizes.organizations} organizations, ${options.sizes.customers} customers, ` +
+        `${options.sizes.revenue} revenue rows, ${options.sizes.activities} activities`)
+      const dataset = await buildDataset(conn, options.sizes, {
+        log,
+        async onStage(stage, counts, { plan, fixed }) {
+          const org = plan.orgs[fixed]
+          const member = plan.users.find((u) => u.orgIndex === fixed && u.role === 'member')
+          if (!org || !member) throw new Error('the fixed organization has no member')
+          stageCounts.push({ organizations: 0, counts })
+          log(`scaling, stage ${stage}: ${org.slug}'s dashboard as a member`)
+          const figures = await measureOverhead(conn, [{ label: 'fixed', id: org.id, memberId: member.id, rows: {} }],
+            dashboardParams(plan), { iterations: options.iterations, spendMs: options.spendMs }, log)
+          stage1 ??= { counts, figures }
+          const base = stage1
+          for (const f of figures) {
+            const b = base.figures.find((x) => x.query === f.query)
+            const ratio = f.appMs / (b?.appMs ?? Number.NaN)
+            scaling.push({
+              stage, tableRows: counts,
+              growth: {
+                customers: counts.customers / base.counts.customers, revenue: counts.revenue / base.counts.revenue,
+                activities: counts.activities / base.counts.activities,
+              },
+              query: f.query, rlsMs: f.appMs, handMs: f.handMs, ratio, target: 1.5, met: stage === 1 || ratio <= 1.5,
+              plan: f.app === 'policy' ? f.plans.rls : f.plans.hinted,
+            })
+          }
+        },
+      })
+      dataset.stages.forEach((s, i) => {
+        const entry = stageCounts[i]
+        if (entry) entry.organizations = s.length
+      })
+      log(`dataset built in ${dataset.buildSeconds.toFixed(1)} s; seed generator ${dataset.seeded.rowsPerSecond} rows/s with audit`)
+
+      const params = dashboardParams(dataset.plan)
+      const tenants = [tenantOf(dataset.small, 'small'), tenantOf(dataset.largest, 'largest')]
+      log('RLS overhead (member under RLS vs system with organization_id = $1)')
+      const overhead = await measureOverhead(conn, tenants, params, { iterations: options.iterations, spendMs: options.spendMs }, log)
+      log('beyond the dashboard: a rare metadata document')
+      const extra = await measureOverhead(conn, tenants, params,
+        { iterations: Math.max(3, Math.round(options.iterations / 3)), queries: EXTRA_QUERIES }, log)
+
+      const plans: BenchResult['plans'] = []
+      for (const tenant of tenants) {
+        for (const q of [...DASHBOARD_QUERIES, ...EXTRA_QUERIES]) {
+          const scopes: Scope[] = [{ kind: 'hand', orgId: tenant.id }, { kind: 'policy' }, { kind: 'hinted', orgId: tenant.id }]
+          for (const scope of scopes) {
+            plans.push({ query: q.name, org: tenant.label, scope: scope.kind, text: await planText(conn, q, scope, tenant, params) })
+          }
+        }
+      }
+
+      let shapes: ShapeFigure[] = []
+      if (options.shapes.iterations > 0) {
+        log('replaced policy shapes (in a rolled-back transaction)')
+        shapes = await measureShapes(conn, tenants, params, options.shapes, log)
+      }
+
+      log('audit cost (rolled-back transactions)')
+      const audit = await measureAudit(conn, dataset.plan, options.audit, log)
+
+      let start: StartFigure | null = null
+      if (options.startRuns > 0) {
+        log('embedded start (child processes)')
+        start = await measureStart(options.startRuns, log, options.startSize)
+      }
+
+      return {
+        date,
+        machine: {
+          cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30 * 10) / 10,
+          node: process.version, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+        },
+        database: { kind: handle.kind, version, location: name },
+        sizes: options.sizes,
+        dataset: {
+          counts: dataset.counts,
+          organizations: {
+            largest: { slug: dataset.largest.slug, rows: dataset.largest.rows },
+            small: { slug: dataset.small.slug, rows: dataset.small.rows },
+            fixed: { slug: dataset.fixed.slug, rows: dataset.fixed.rows },
+          },
+          stages: stageCounts,
+          historyFraction: dataset.historyFraction,
+          buildSeconds: dataset.buildSeconds,
+        },
+        timing: 'median of Planning Time + Execution Time from EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON), one transaction per run, ' +
+          'variants alternating on one connection; audit figures are wall time of the inserts',
+        overhead,
+        extra,
+        shapes,
+        scaling,
+        audit,
+        seeding: {
+          ...dataset.seeded,
+          note: 'rows (customers, revenue, activities) written by the seed generator per second, triggers and audit on',
+        },
+        start,
+        plans,
+        seconds: (performance.now() - started) / 1000,
+      }
+    })
+  } finally {
+    await handle.close()
+    if (!options.keepDatabase) await drop()
+  }
+}
+

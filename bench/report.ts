@@ -1,0 +1,87 @@
+// The benchmark's result as tables (cli-table3) and as the JSON file's name.
+import Table from 'cli-table3'
+import type { BenchResult } from './index.js'
+
+const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3)) : 'n/a')
+const ratio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a')
+const n = (x: number): string => x.toLocaleString('en-US')
+const yes = (met: boolean): string => (met ? 'yes' : 'NO')
+
+function table(head: string[]): Table.Table {
+  return new Table({ head, style: { head: [], border: [] } })
+}
+
+export function renderTables(r: BenchResult): string {
+  const out: string[] = []
+  const d = r.dataset
+  out.push(`tenantry bench, ${r.date}: ${r.database.kind} (${r.database.version.split(',')[0]}), ${r.machine.cores} cores, ` +
+    `${r.machine.memoryGb} GB, node ${r.machine.node}, load average at the end ${r.machine.loadAverage.join(' ')}`)
+  out.push(`dataset: ${n(d.counts.customers)} customers, ${n(d.counts.revenue)} revenue rows, ${n(d.counts.activities)} activities in ` +
+    `${n(r.sizes.organizations)} organizations; largest ${d.organizations.largest.slug} (${n(d.organizations.largest.rows.activities)} activities), ` +
+    `small ${d.organizations.small.slug} (${n(d.organizations.small.rows.activities)}); built in ${d.buildSeconds.toFixed(0)} s`)
+  out.push(`times: ${r.timing}`)
+
+  const o = table(['query', 'org', 'org rows', 'by hand ms', 'RLS ms', 'RLS + org id ms', 'app form', 'ratio', 'added ms', 'target', 'met'])
+  for (const f of r.overhead) {
+    o.push([f.query, f.org, n(f.orgRows), ms(f.handMs), ms(f.rlsMs), ms(f.hintedMs), f.app === 'policy' ? 'RLS' : 'RLS + org id',
+      ratio(f.ratio), ms(f.addedMs), f.target, yes(f.met)])
+  }
+  out.push('RLS overhead: member (app form) / system with WHERE organization_id = $1', o.toString())
+  if (r.extra.length > 0) {
+    const x = table(['beyond the dashboard', 'org', 'by hand ms', 'RLS ms', 'RLS + org id ms', 'ratio (RLS + org id)'])
+    for (const f of r.extra) x.push([f.title, f.org, ms(f.handMs), ms(f.rlsMs), ms(f.hintedMs), ratio(f.hintedRatio)])
+    out.push('Not a target: no index on metadata can serve a member under RLS (jsonb @> is not leakproof)', x.toString())
+  }
+
+  if (r.shapes.length > 0) {
+    const names = [...new Set(r.shapes.map((s) => s.shape))]
+    const s = table(['query', 'org', 'by hand ms', 'this design, RLS alone (ratio)', ...names.map((x) => `${x} ms (ratio)`)])
+    for (const f of r.overhead) {
+      const row = [f.query, f.org, ms(f.handMs), `${ms(f.rlsMs)} (${ratio(f.rlsRatio)})`]
+      for (const name of names) {
+        const x = r.shapes.find((y) => y.shape === name && y.query === f.query && y.org === f.org)
+        row.push(x ? `${x.timeouts ? '>= ' : ''}${ms(x.shapeMs)} (${ratio(x.ratio)})` : '')
+      }
+      s.push(row)
+    }
+    out.push('Policy shapes (each against the hand-written query, measured alongside it)', s.toString())
+  }
+
+  const stages = [...new Set(r.scaling.map((x) => x.stage))].sort()
+  const sc = table(['query (fixed org)', ...stages.map((st) => {
+    const x = r.scaling.find((y) => y.stage === st)
+    return `stage ${st}: x${x ? x.growth.revenue.toFixed(1) : '?'} rows, ms (ratio)`
+  }), 'met (<= 1.5)'])
+  for (const q of [...new Set(r.scaling.map((x) => x.query))]) {
+    const cells = stages.map((st) => {
+      const x = r.scaling.find((y) => y.stage === st && y.query === q)
+      return x ? `${ms(x.rlsMs)} (${ratio(x.ratio)})` : ''
+    })
+    sc.push([q, ...cells, yes(r.scaling.filter((y) => y.query === q).every((y) => y.met))])
+  }
+  out.push(`Tenant scaling: ${d.organizations.fixed.slug} (${n(d.organizations.fixed.rows.revenue)} revenue rows) as a member while the tables grow`,
+    sc.toString())
+
+  const a = table(['audit', 'with audit ms', 'without ms', 'ratio', 'target', 'met'])
+  for (const f of r.audit) a.push([f.title, ms(f.auditMs), ms(f.noAuditMs), ratio(f.ratio), `<= ${f.target}`, yes(f.met)])
+  a.push(['seeding throughput (seed generator, audit on)', `${n(r.seeding.rowsPerSecond)} rows/s`, '', '', '', ''])
+  out.push('Audit cost and seeding', a.toString())
+
+  if (r.start) {
+    const st = table(['embedded start', 'median ms', 'target', 'met'])
+    st.push(['load modules + open data directory + first answer', ms(r.start.openToAnswerMs), '< 1000', yes(r.start.met)])
+    st.push(['  of which: load modules', ms(r.start.importMs), '', ''])
+    st.push(['  of which: open', ms(r.start.openMs), '', ''])
+    st.push(['  of which: first query (as a member)', ms(r.start.firstQueryMs), '', ''])
+    st.push(['process start to first answer (node + tsx)', ms(r.start.sinceProcessStartMs), '', ''])
+    out.push('Embedded start (child processes)', st.toString())
+  }
+  out.push(`total ${r.seconds.toFixed(0)} s`)
+  return out.join('\n')
+}
+
+/** bench/results/<date>-<db>.json */
+export function resultFileName(r: BenchResult): string {
+  const db = r.database.kind === 'embedded' ? 'embedded' : `pg${/PostgreSQL (\d+)/.exec(r.database.version)?.[1] ?? ''}`
+  return `${r.date.slice(0, 19).replaceAll(':', '-')}-${db}.json`
+}

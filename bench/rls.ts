@@ -1,0 +1,239 @@
+// RLS overhead: each dashboard query as a member under RLS (asUser: `set local role authenticated` and
+// the JWT claims, one transaction per run) against the same query in system context with the tenant
+// filter written by hand (asSystem), on one connection, alternating. Plus, in a transaction that is
+// rolled back, the same queries under the policy shapes this design replaced.
+import { type Kysely, sql } from 'kysely'
+import { asSystem, asUser } from '../lib/db/session.js'
+import type { Database } from '../lib/db/types.js'
+import { explain, explainText, type Explained, measureArms, median, planSummary } from './measure.js'
+import { DASHBOARD_QUERIES, type DashboardParams, type DashboardQuery, type Scope } from './queries.js'
+
+export interface Tenant {
+  label: string
+  id: string
+  memberId: string
+  /** Rows of the organization in the query's table, for the record. */
+  rows: Record<string, number>
+}
+
+export interface OverheadFigure {
+  query: string
+  title: string
+  org: string
+  orgRows: number
+  /** Medians of planning + execution time (EXPLAIN ANALYZE), ms: by hand, under RLS alone, under RLS with the org id too. */
+  handMs: number
+  rlsMs: number
+  hintedMs: number
+  /** The form the application uses (see DashboardQuery.app), and its time against the hand-written query. */
+  app: 'policy' | 'hinted'
+  appMs: number
+  ratio: number
+  addedMs: number
+  rlsRatio: number
+  hintedRatio: number
+  /** Median planning and execution time of each form, for where the time goes. */
+  split: Record<'hand' | 'policy' | 'hinted', { planningMs: number; executionMs: number }>
+  target: string
+  met: boolean
+  resultRows: { hand: number; rls: number }
+  plans: { hand: string; rls: string; hinted: string }
+  iterations: number
+}
+
+export const RATIO_TARGET = 1.15
+export const ADDED_TARGET_MS = 0.05
+
+export function overheadTarget(handMs: number, rlsMs: number): { target: string; met: boolean } {
+  return handMs >= 1
+    ? { target: `ratio <= ${RATIO_TARGET}`, met: rlsMs / handMs <= RATIO_TARGET }
+    : { target: `+${ADDED_TARGET_MS} ms`, met: rlsMs - handMs <= ADDED_TARGET_MS }
+}
+
+type Db = Kysely<Database>
+
+/** One EXPLAIN ANALYZE run of a query as the member (policy or hinted scope) or by hand. */
+export function runAs(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tenant, params: DashboardParams): Promise<Explained> {
+  return scope.kind === 'hand'
+    ? asSystem(conn, (trx) => explain(trx, q.build(trx, scope, params)))
+    : asUser(conn, tenant.memberId, (trx) => explain(trx, q.build(trx, scope, params)))
+}
+
+async function resultRows(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tenant, params: DashboardParams): Promise<number> {
+  const run = (trx: Db): Promise<number> => q.build(trx, scope, params).execute(trx).then((r) => r.rows.length)
+  return scope.kind === 'hand' ? asSystem(conn, run) : asUser(conn, tenant.memberId, run)
+}
+
+export interface OverheadOptions {
+  iterations: number
+  /** Time to spend per query and organization on quick queries (more rounds, up to 5x iterations). */
+  spendMs?: number
+  queries?: readonly DashboardQuery[]
+}
+
+export async function measureOverhead(
+  conn: Db, tenants: Tenant[], params: DashboardParams, options: OverheadOptions, log: (line: string) => void = () => {},
+): Promise<OverheadFigure[]> {
+  const figures: OverheadFigure[] = []
+  const iterations = options.iterations
+  for (const tenant of tenants) {
+    for (const q of options.queries ?? DASHBOARD_QUERIES) {
+      const hand: Scope = { kind: 'hand', orgId: tenant.id }
+      const policy: Scope = { kind: 'policy' }
+      const hinted: Scope = { kind: 'hinted', orgId: tenant.id }
+      const last: Partial<Record<Scope['kind'], Explained>> = {}
+      const split: Record<Scope['kind'], Explained[]> = { hand: [], policy: [], hinted: [] }
+      const arm = (scope: Scope) => async (): Promise<number> => {
+        const e = await runAs(conn, q, scope, tenant, params)
+        last[scope.kind] = e
+        split[scope.kind].push(e)
+        return e.totalMs
+      }
+      const [h = [], r = [], x = []] = await measureArms([arm(hand), arm(policy), arm(hinted)], { iterations, ...(options.spendMs ? { spendMs: options.spendMs } : {}) })
+      const handMs = median(h)
+      const rlsMs = median(r)
+      const hintedMs = median(x)
+      const appMs = q.app === 'policy' ? rlsMs : hintedMs
+      const parts = (xs: Explained[]) => ({ planningMs: median(xs.map((e) => e.planningMs)), executionMs: median(xs.map((e) => e.executionMs)) })
+      const figure: OverheadFigure = {
+        query: q.name, title: q.title, org: tenant.label, orgRows: tenant.rows[q.table] ?? 0,
+        handMs, rlsMs, hintedMs, app: q.app, appMs, ratio: appMs / handMs, addedMs: appMs - handMs,
+        rlsRatio: rlsMs / handMs, hintedRatio: hintedMs / handMs,
+        split: { hand: parts(split.hand), policy: parts(split.policy), hinted: parts(split.hinted) },
+        ...overheadTarget(handMs, appMs),
+        resultRows: { hand: await resultRows(conn, q, hand, tenant, params), rls: await resultRows(conn, q, policy, tenant, params) },
+        plans: {
+          hand: last.hand ? planSummary(last.hand.plan) : '',
+          rls: last.policy ? planSummary(last.policy.plan) : '',
+          hinted: last.hinted ? planSummary(last.hinted.plan) : '',
+        },
+        iterations: h.length,
+      }
+      log(`  ${tenant.label} ${q.name}: hand ${handMs.toFixed(3)} ms, rls ${rlsMs.toFixed(3)} ms, ` +
+        `rls + org id ${hintedMs.toFixed(3)} ms; app (${q.app}) x${figure.ratio.toFixed(2)}`)
+      figures.push(figure)
+    }
+  }
+  return figures
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) text of a query in a scope, for the record. */
+export function planText(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tenant, params: DashboardParams): Promise<string> {
+  return scope.kind === 'hand'
+    ? asSystem(conn, (trx) => explainText(trx, q.build(trx, scope, params)))
+    : asUser(conn, tenant.memberId, (trx) => explainText(trx, q.build(trx, scope, params)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy shapes this design replaced, applied in a transaction that is rolled back
+// ---------------------------------------------------------------------------------------------
+
+export interface PolicyShape {
+  name: string
+  description: string
+  /** The SELECT policy's USING expression for customers, revenue and activities. */
+  using: string
+}
+
+export const POLICY_SHAPES: readonly PolicyShape[] = [
+  {
+    name: 'original',
+    description: "the plan's shape: unwrapped auth.uid() in an IN subquery on profiles",
+    using: 'organization_id in (select p.organization_id from public.profiles p where p.id = auth.uid()) and deleted_at is null',
+  },
+  {
+    name: 'per_row_helper',
+    description: 'a helper called per row: private.bench_is_member(organization_id)',
+    using: 'private.bench_is_member(organization_id) and deleted_at is null',
+  },
+]
+
+export interface ShapeFigure {
+  shape: string
+  query: string
+  org: string
+  handMs: number
+  shapeMs: number
+  ratio: number
+  /** Runs that hit the statement timeout (their time counts as the timeout). */
+  timeouts: number
+  plan: string
+  iterations: number
+}
+
+class Rollback extends Error {}
+
+/**
+ * Replaces the SELECT policies of customers, revenue and activities by each shape in turn, measures
+ * the dashboard against the hand-written query, and rolls everything back.
+ */
+export async function measureShapes(
+  conn: Db, tenants: Tenant[], params: DashboardParams,
+  options: { iterations: number; budgetMs: number; timeoutMs: number },
+  log: (line: string) => void = () => {},
+): Promise<ShapeFigure[]> {
+  const figures: ShapeFigure[] = []
+  try {
+    await conn.transaction().execute(async (trx) => {
+      await sql`
+        create function private.bench_is_member(org uuid) returns boolean
+          language sql stable security definer set search_path = ''
+          as $$ select exists (select 1 from public.profiles p where p.id = auth.uid() and p.organization_id = org) $$`.execute(trx)
+      await sql`grant execute on function private.bench_is_member(uuid) to authenticated`.execute(trx)
+      let sp = 0
+      /** One run in a savepoint: a statement timeout costs the run, not the transaction. */
+      const run = async (q: DashboardQuery, scope: Scope, tenant: Tenant): Promise<{ ms: number; timedOut: boolean; e?: Explained }> => {
+        const name = sql.raw(`bench_${++sp}`)
+        await sql`savepoint ${name}`.execute(trx)
+        try {
+          if (scope.kind !== 'hand') {
+            const claims = JSON.stringify({ aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
+            await sql`select set_config('request.jwt.claims', ${claims}, true)`.execute(trx)
+            await sql`set local role authenticated`.execute(trx)
+          }
+          await sql.raw(`set local statement_timeout = ${Math.round(options.timeoutMs)}`).execute(trx)
+          const e = await explain(trx, q.build(trx, scope, params))
+          await sql`rollback to savepoint ${name}`.execute(trx)
+          await sql`release savepoint ${name}`.execute(trx)
+          return { ms: e.totalMs, timedOut: false, e }
+        } catch (err) {
+          await sql`rollback to savepoint ${name}`.execute(trx)
+          await sql`release savepoint ${name}`.execute(trx)
+          if (err instanceof Error && /statement timeout|canceling statement/i.test(err.message)) {
+            return { ms: options.timeoutMs, timedOut: true }
+          }
+          throw err
+        }
+      }
+      for (const shape of POLICY_SHAPES) {
+        for (const table of ['customers', 'revenue', 'activities'] as const) {
+          await sql.raw(`drop policy ${table}_select on public.${table}`).execute(trx)
+          await sql.raw(`create policy ${table}_select on public.${table} for select to authenticated using (${shape.using})`).execute(trx)
+        }
+        for (const tenant of tenants) {
+          for (const q of DASHBOARD_QUERIES) {
+            let timeouts = 0
+            let plan = ''
+            const hand = async (): Promise<number> => (await run(q, { kind: 'hand', orgId: tenant.id }, tenant)).ms
+            const alt = async (): Promise<number> => {
+              const r = await run(q, { kind: 'policy' }, tenant)
+              if (r.timedOut) timeouts++
+              if (r.e) plan = planSummary(r.e.plan)
+              return r.ms
+            }
+            const [h = [], a = []] = await measureArms([hand, alt], { iterations: options.iterations, warmup: 0, budgetMs: options.budgetMs })
+            const handMs = median(h)
+            const shapeMs = median(a)
+            figures.push({ shape: shape.name, query: q.name, org: tenant.label, handMs, shapeMs, ratio: shapeMs / handMs, timeouts, plan, iterations: a.length })
+            log(`  ${shape.name} ${tenant.label} ${q.name}: ${shapeMs.toFixed(2)} ms vs ${handMs.toFixed(2)} ms by hand` +
+              `${timeouts ? ` (${timeouts} timeouts)` : ''}`)
+          }
+        }
+      }
+      throw new Rollback()
+    })
+  } catch (e) {
+    if (!(e instanceof Rollback)) throw e
+  }
+  return figures
+}

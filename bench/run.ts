@@ -1,0 +1,72 @@
+// npm run bench [-- options]: see --help. Embedded (in memory) by default; with DATABASE_URL, a
+// database of its own on that server, dropped afterwards.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Command } from 'commander'
+import { integerOption } from '../cli/commands/seed.js'
+import { PROJECT_ROOT } from '../lib/db/migrations.js'
+import { type BenchOptions, defaultOptions, runBench } from './index.js'
+import { renderTables, resultFileName } from './report.js'
+
+function positiveNumber(value: string): number {
+  const x = Number(value)
+  if (!Number.isFinite(x) || x <= 0) throw new Error(`expected a positive number, got ${value}`)
+  return x
+}
+
+const program = new Command('bench')
+  .description('tenantry benchmark: RLS overhead, tenant scaling, audit cost, seeding, embedded start')
+  .option('--scale <x>', 'multiply the default sizes (1,000 orgs, 200,000 customers, 1,000,000 revenue rows and activities)', positiveNumber, 1)
+  .option('--orgs <n>', 'organizations', integerOption(3, 100_000))
+  .option('--customers <n>', 'customers', integerOption(10))
+  .option('--revenue <n>', 'revenue rows', integerOption(10))
+  .option('--activities <n>', 'activities', integerOption(10))
+  .option('--seed <n>', 'seed of the generator', integerOption(0, 0xffffffff))
+  .option('--end-month <YYYY-MM>', 'last month of the history (default: last month)')
+  .option('--iterations <n>', 'runs per query and variant, at least', integerOption(1))
+  .option('--spend-ms <n>', 'time per query and organization: quick queries get more runs (0: exactly --iterations)', integerOption(0))
+  .option('--shape-iterations <n>', 'runs per query under each replaced policy shape (0: skip)', integerOption(0))
+  .option('--shape-timeout-ms <n>', 'statement timeout under the replaced policy shapes', integerOption(100))
+  .option('--audit-rows <n>', 'rows of the bulk insert', integerOption(1))
+  .option('--single-inserts <n>', 'single-row inserts', integerOption(1))
+  .option('--audit-runs <n>', 'runs of each audit variant', integerOption(1))
+  .option('--start-runs <n>', 'embedded start runs (0: skip)', integerOption(0))
+  .option('--keep-db', 'keep the server database (DATABASE_URL runs)')
+  .option('--out <dir>', 'directory of the JSON result', join(PROJECT_ROOT, 'bench', 'results'))
+  .option('--quiet', 'no progress lines')
+  .parse()
+
+const o = program.opts<{
+  scale: number; orgs?: number; customers?: number; revenue?: number; activities?: number; seed?: number; endMonth?: string
+  iterations?: number; spendMs?: number; shapeIterations?: number; shapeTimeoutMs?: number; auditRows?: number; singleInserts?: number
+  auditRuns?: number; startRuns?: number; keepDb?: boolean; out: string; quiet?: boolean
+}>()
+
+const d = defaultOptions(o.scale)
+const options: BenchOptions = {
+  ...d,
+  sizes: {
+    organizations: o.orgs ?? d.sizes.organizations, customers: o.customers ?? d.sizes.customers,
+    revenue: o.revenue ?? d.sizes.revenue, activities: o.activities ?? d.sizes.activities,
+    seed: o.seed ?? d.sizes.seed, endMonth: o.endMonth ?? d.sizes.endMonth,
+  },
+  iterations: o.iterations ?? d.iterations,
+  spendMs: o.spendMs ?? d.spendMs,
+  shapes: { ...d.shapes, iterations: o.shapeIterations ?? d.shapes.iterations, timeoutMs: o.shapeTimeoutMs ?? d.shapes.timeoutMs },
+  audit: {
+    bulkRows: o.auditRows ?? d.audit.bulkRows, singleInserts: o.singleInserts ?? d.audit.singleInserts,
+    runs: o.auditRuns ?? d.audit.runs,
+  },
+  // The embedded start is a figure of the embedded database: measured on embedded runs only by default.
+  startRuns: o.startRuns ?? (process.env.DATABASE_URL ? 0 : d.startRuns),
+  keepDatabase: o.keepDb ?? false,
+  log: o.quiet ? () => {} : (line) => console.error(line),
+}
+if (process.env.DATABASE_URL) options.databaseUrl = process.env.DATABASE_URL
+
+const result = await runBench(options)
+console.log(renderTables(result))
+mkdirSync(o.out, { recursive: true })
+const file = join(o.out, resultFileName(result))
+writeFileSync(file, `${JSON.stringify({ command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), ...result }, null, 2)}\n`)
+console.log(`wrote ${file}`)

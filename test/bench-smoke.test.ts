@@ -1,0 +1,77 @@
+// The benchmark on tiny sizes, so that it cannot rot: runBench (what `npm run bench` calls) produces
+// every figure, the tables and the result file name. No timing is asserted: only that each figure was
+// measured (a finite, positive median) and what the run is made of. With DATABASE_URL the bench makes
+// and drops a database of its own on that server.
+import assert from 'node:assert/strict'
+import { before, describe, it } from 'node:test'
+import { type BenchResult, defaultOptions, runBench } from '../bench/index.js'
+import { DASHBOARD_QUERIES, EXTRA_QUERIES } from '../bench/queries.js'
+import { POLICY_SHAPES } from '../bench/rls.js'
+import { renderTables, resultFileName } from '../bench/report.js'
+
+const positive = (x: number): boolean => Number.isFinite(x) && x > 0
+
+let r: BenchResult
+before(async () => {
+  const d = defaultOptions()
+  r = await runBench({
+    ...d,
+    sizes: { ...d.sizes, organizations: 12, customers: 300, revenue: 1500, activities: 1500, endMonth: '2025-06' },
+    iterations: 2,
+    spendMs: 0,
+    shapes: { iterations: 1, budgetMs: 1000, timeoutMs: 60_000 },
+    audit: { bulkRows: 200, singleInserts: 20, runs: 1 },
+    startRuns: 1,
+    startSize: { organizations: 2, customers: 20 },
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  })
+})
+
+describe('bench smoke run (tiny sizes)', () => {
+  it('builds the dataset at exactly the sizes asked for, in three stages', () => {
+    assert.deepEqual(r.dataset.counts, { customers: 300, revenue: 1500, activities: 1500 })
+    assert.equal(r.dataset.stages.length, 3)
+    assert.ok(r.dataset.organizations.largest.rows.activities > r.dataset.organizations.small.rows.activities)
+  })
+
+  it('measures RLS overhead for every dashboard query, for a small and the largest organization', () => {
+    assert.equal(r.overhead.length, 2 * DASHBOARD_QUERIES.length)
+    for (const f of r.overhead) {
+      assert.ok(positive(f.handMs) && positive(f.rlsMs) && positive(f.hintedMs) && positive(f.ratio), `${f.org} ${f.query}`)
+      assert.equal(f.resultRows.rls, f.resultRows.hand, `${f.org} ${f.query}: the member sees what the hand-written query returns`)
+      assert.ok(f.plans.hand && f.plans.rls && f.plans.hinted, `${f.org} ${f.query}: plans recorded`)
+      assert.equal(typeof f.met, 'boolean')
+    }
+    assert.deepEqual(new Set(r.overhead.map((f) => f.org)), new Set(['small', 'largest']))
+    assert.equal(r.extra.length, 2 * EXTRA_QUERIES.length)
+  })
+
+  it('measures the replaced policy shapes for every query', () => {
+    assert.equal(r.shapes.length, POLICY_SHAPES.length * 2 * DASHBOARD_QUERIES.length)
+    for (const s of r.shapes) assert.ok(positive(s.shapeMs) && positive(s.handMs), `${s.shape} ${s.org} ${s.query}`)
+  })
+
+  it('measures tenant scaling at three table sizes', () => {
+    assert.equal(r.scaling.length, 3 * DASHBOARD_QUERIES.length)
+    for (const s of r.scaling) assert.ok(positive(s.rlsMs) && positive(s.ratio), `stage ${s.stage} ${s.query}`)
+    const last = r.scaling.find((s) => s.stage === 3)
+    assert.ok(last && last.growth.revenue > 5, 'the tables grew between stage 1 and stage 3')
+  })
+
+  it('measures audit cost, seeding throughput and the embedded start', () => {
+    assert.deepEqual(r.audit.map((a) => a.name), ['bulk_insert', 'single_inserts'])
+    for (const a of r.audit) assert.ok(positive(a.auditMs) && positive(a.noAuditMs), a.name)
+    assert.ok(r.seeding.rows > 0 && positive(r.seeding.rowsPerSecond))
+    assert.ok(r.start && positive(r.start.openToAnswerMs) && r.start.runs.length === 1)
+  })
+
+  it('renders the tables and names the result file after the date and the database', () => {
+    const text = renderTables(r)
+    for (const heading of ['RLS overhead', 'Policy shapes', 'Tenant scaling', 'Audit cost', 'Embedded start']) {
+      assert.ok(text.includes(heading), heading)
+    }
+    for (const q of DASHBOARD_QUERIES) assert.ok(text.includes(q.name), q.name)
+    assert.match(resultFileName(r), /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-(embedded|pg\d+)\.json$/)
+    assert.ok(r.plans.length > 0 && r.machine.cores > 0 && r.database.version.length > 0)
+  })
+})

@@ -1,0 +1,106 @@
+// The dashboard's queries under RLS (bench/queries.ts), planned for a member on a small seeded dataset
+// after ANALYZE: each reads its business table through an index led by organization_id and never
+// scans the whole table. A plan test, not a timing: it holds on the embedded database and on
+// PostgreSQL (DATABASE_URL), for a small and for the largest organization.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { sql } from 'kysely'
+import { asUser } from '../lib/db/session.js'
+import { buildDataset, type Dataset } from '../bench/dataset.js'
+import { explain, type PlanNode, planNodes } from '../bench/measure.js'
+import { type BusinessTable, DASHBOARD_QUERIES, dashboardParams, type Scope } from '../bench/queries.js'
+import { freshDb, type TestDb } from './support/db.js'
+
+const BUSINESS_TABLES: readonly BusinessTable[] = ['customers', 'revenue', 'activities']
+
+let t: TestDb
+let dataset: Dataset
+/** Indexes of the business tables whose first column is organization_id, by table. */
+const orgIndexes = new Map<string, Set<string>>()
+
+before(async () => {
+  t = await freshDb()
+  dataset = await buildDataset(t.db, {
+    organizations: 40, customers: 4000, revenue: 20_000, activities: 20_000, seed: 7, endMonth: '2025-06',
+  })
+  await sql`analyze`.execute(t.db)
+  const r = await sql<{ table_name: string; index_name: string }>`
+    select c.relname as table_name, i.relname as index_name
+      from pg_catalog.pg_index x
+      join pg_catalog.pg_class c on c.oid = x.indrelid
+      join pg_catalog.pg_class i on i.oid = x.indexrelid
+      join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = x.indkey[0]
+     where c.relnamespace = 'public'::regnamespace and a.attname = 'organization_id'`.execute(t.db)
+  for (const row of r.rows) {
+    const set = orgIndexes.get(row.table_name) ?? new Set<string>()
+    set.add(row.index_name)
+    orgIndexes.set(row.table_name, set)
+  }
+})
+after(async () => {
+  await t?.close()
+})
+
+function describePlan(plan: PlanNode): string {
+  return planNodes(plan).map((n) => `${n.nodeType}${n.relation ? ` on ${n.relation}` : ''}${n.index ? ` using ${n.index}` : ''}`).join(' > ')
+}
+
+/** What is wrong with a plan that reads `table`: sequential scans of business tables, no organization_id index. */
+function violations(plan: PlanNode, table: BusinessTable): string[] {
+  const nodes = planNodes(plan)
+  const found: string[] = []
+  for (const business of BUSINESS_TABLES) {
+    if (nodes.some((n) => n.nodeType === 'Seq Scan' && n.relation === business)) found.push(`sequential scan of ${business}`)
+  }
+  const allowed = orgIndexes.get(table) ?? new Set<string>()
+  if (!nodes.some((n) => n.index !== undefined && allowed.has(n.index))) {
+    found.push(`no index led by organization_id on ${table} (${[...allowed].join(', ')})`)
+  }
+  return found
+}
+
+class Rollback extends Error {}
+
+describe('dashboard plans under RLS', () => {
+  it('the dataset has a large and a small organization', () => {
+    assert.ok(dataset.largest.rows.activities > 20 * dataset.small.rows.activities,
+      `largest ${dataset.largest.rows.activities} vs small ${dataset.small.rows.activities} activities`)
+    assert.ok(orgIndexes.get('activities')?.size, 'indexes led by organization_id were found')
+  })
+
+  for (const q of DASHBOARD_QUERIES) {
+    for (const which of ['small', 'largest'] as const) {
+      for (const kind of ['policy', 'hinted'] as const) {
+        const form = kind === 'policy' ? 'RLS alone' : 'RLS with the org id passed'
+        it(`${q.name} for the ${which} organization (${form}) reads ${q.table} by an organization_id index, no sequential scan`, async () => {
+          const org = dataset[which]
+          const scope: Scope = kind === 'policy' ? { kind } : { kind, orgId: org.id }
+          const { plan } = await asUser(t.db, org.memberId, (trx) => explain(trx, q.build(trx, scope, dashboardParams(dataset.plan)), false))
+          assert.deepEqual(violations(plan, q.table), [], describePlan(plan))
+        })
+      }
+    }
+  }
+
+  it('would catch a policy the planner cannot match to an index (control, rolled back)', async () => {
+    const org = dataset.largest
+    const q = DASHBOARD_QUERIES.find((x) => x.table === 'customers')
+    assert.ok(q)
+    let found: string[] = []
+    try {
+      await t.db.transaction().execute(async (trx) => {
+        await sql`drop policy customers_select on public.customers`.execute(trx)
+        await sql`create policy customers_select on public.customers for select to authenticated
+                    using (organization_id::text = (select private.current_org_id())::text and deleted_at is null)`.execute(trx)
+        await sql`select set_config('request.jwt.claims', ${JSON.stringify({ sub: org.memberId, role: 'authenticated' })}, true)`.execute(trx)
+        await sql`set local role authenticated`.execute(trx)
+        const { plan } = await explain(trx, q.build(trx, { kind: 'policy' }, dashboardParams(dataset.plan)), false)
+        found = violations(plan, q.table)
+        throw new Rollback()
+      })
+    } catch (e) {
+      if (!(e instanceof Rollback)) throw e
+    }
+    assert.ok(found.length > 0, 'a policy on organization_id::text left no trace in the check')
+  })
+})
