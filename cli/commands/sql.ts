@@ -45,6 +45,9 @@ function commandOf(statement: string): string {
   return (/^[a-z]+/i.exec(text)?.[0] ?? '').toUpperCase()
 }
 
+/** The session's transaction is the actor's context: ending it early would drop the role and claims. */
+const TRANSACTION_CONTROL = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT'])
+
 class Rollback extends Error {
   constructor(readonly results: StatementResult[]) {
     super('rollback')
@@ -58,6 +61,10 @@ class Rollback extends Error {
 export async function runSql(db: Kysely<Database>, query: string, actor: Actor, options: { rollback?: boolean } = {}): Promise<StatementResult[]> {
   const statements = splitStatements(query).filter((s) => !isCommentOnly(s))
   if (statements.length === 0) throw new UsageError('no SQL statement given')
+  const control = statements.map(commandOf).find((c) => TRANSACTION_CONTROL.has(c))
+  if (control) {
+    throw new UsageError(`${control} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
+  }
   try {
     return await withActor(db, actor, async (trx) => {
       const results: StatementResult[] = []
