@@ -4,7 +4,6 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { readMigrationFiles } from '../lib/db/migrations.js'
 import { lockDataDir } from '../lib/db/lock.js'
-import type { Command } from 'commander'
 import { buildProgram } from '../cli/program.js'
 import { onServer } from './support/db.js'
 import { type CliTarget, cliTarget, lines, type RunResult } from './support/cli.js'
@@ -44,27 +43,25 @@ interface SeedJson {
 
 describe('tenantry CLI', () => {
   it('--help of every command says what it does, with an example and the exit codes', async () => {
-    // Read in-process from the command tree main.ts runs; two runs as processes show the same.
     const program = buildProgram()
-    const help = (c: Command): string => {
-      let text = ''
-      c.configureOutput({ writeOut: (s) => { text += s } })
-      c.outputHelp()
-      return text
-    }
     assert.deepEqual(program.commands.map((c) => c.name()), COMMANDS)
-    for (const c of program.commands) {
-      const text = help(c)
-      assert.match(text, new RegExp(`^Usage: tenantry ${c.name()}\\b`), c.name())
-      assert.ok(c.description().length > 20, `${c.name()} says what it does`)
-      assert.match(text, /\nExamples?(?: \([^)]*\))?:\n {2}\$ /, `${c.name()} --help has an example`)
-      assert.match(text, /Exit codes?: 0 /, `${c.name()} --help documents its exit codes`)
-    }
-    const [top, sqlHelp] = await Promise.all([run('--help'), run('sql', '--help')])
+    const top = await run('--help')
     assert.equal(top.code, 0)
-    assert.equal(top.stdout, help(program))
-    assert.equal(sqlHelp.code, 0)
-    assert.equal(sqlHelp.stdout, help(buildProgram().commands.find((c) => c.name() === 'sql') ?? program))
+    assert.match(top.stdout, /\nExamples:\n {2}\$ tenantry demo/)
+    // Each as a process of its own (no database is opened for --help), two at a time.
+    for (let i = 0; i < COMMANDS.length; i += 2) {
+      const batch = COMMANDS.slice(i, i + 2)
+      const results = await Promise.all(batch.map((c) => run(c, '--help')))
+      for (const [j, r] of results.entries()) {
+        const c = program.commands.find((x) => x.name() === batch[j])
+        assert.ok(c)
+        assert.equal(r.code, 0, `${c.name()} --help exit code`)
+        assert.match(r.stdout, new RegExp(`^Usage: tenantry ${c.name()}\\b`), c.name())
+        assert.ok(r.stdout.replace(/\s+/g, ' ').includes(c.description()) && c.description().length > 20, `${c.name()} says what it does`)
+        assert.match(r.stdout, /\nExamples?(?: \([^)]*\))?:\n {2}\$ /, `${c.name()} --help has an example`)
+        assert.match(r.stdout, /Exit codes?: 0 /, `${c.name()} --help documents its exit codes`)
+      }
+    }
   })
 
   it('status reports pending migrations with exit code 3, seed refuses an unmigrated database', async () => {
