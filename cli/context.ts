@@ -97,7 +97,10 @@ export async function withDatabase<T>(
   process.on('SIGTERM', onSignal)
   let handle: DbHandle | undefined
   try {
-    handle = await Promise.race([openDatabase(options), interruption])
+    // Not raced against a signal: stopping while the embedded database creates its directory would
+    // leave half a data directory behind. A Ctrl-C meanwhile is acted on as soon as it is open.
+    handle = await openDatabase(options)
+    if (controller.signal.aborted) throw new InterruptedError()
     const work = fn({ handle, signal: controller.signal })
     if (behaviour.cooperative) return await work
     work.catch(() => {}) // when abandoned after a signal, its late failure is of no interest
