@@ -6,8 +6,7 @@
 import { type Kysely, sql } from 'kysely'
 import { asSystem } from '../lib/db/session.js'
 import type { Database } from '../lib/db/types.js'
-import type { Plan } from '../lib/seed/plan.js'
-import { apportion, insertRevenue } from './dataset.js'
+import { apportion, type Dataset, insertRevenue, type OrgRows } from './dataset.js'
 import { measureArms, median } from './measure.js'
 
 export interface AuditFigure {
@@ -47,17 +46,25 @@ async function timedAndRolledBack(conn: Db, audit: boolean, fn: (trx: Db) => Pro
 const BULK_COUNTER_BASE = 100_000_000_000
 
 export async function measureAudit(
-  conn: Db, plan: Plan, options: { bulkRows: number; singleInserts: number; runs: number },
+  conn: Db, dataset: Pick<Dataset, 'plan' | 'planCustomers'>, options: { bulkRows: number; singleInserts: number; runs: number },
   log: (line: string) => void = () => {},
 ): Promise<AuditFigure[]> {
   const figures: AuditFigure[] = []
 
   // Bulk: one INSERT ... SELECT of bulkRows rows spread over all organizations by size.
-  const ids = plan.orgs.map((o) => o.id)
-  const counts = apportion(options.bulkRows, plan.orgs.map((o) => o.customers))
-  const bulk = (audit: boolean) => () =>
-    timedAndRolledBack(conn, audit, (trx) => insertRevenue(trx, plan, ids, counts, BULK_COUNTER_BASE))
-  const [bulkOn = [], bulkOff = []] = await measureArms([bulk(true), bulk(false)], { iterations: options.runs, warmup: 1 })
+  const { plan } = dataset
+  const spread = (n: number): OrgRows[] => {
+    const counts = apportion(n, plan.orgs.map((o) => o.customers))
+    return plan.orgs.map((o, i) => ({ org: o.id, n: counts[i] ?? 0, first: o.firstCustomer, customers: dataset.planCustomers[i] ?? 0 }))
+  }
+  const counts = spread(options.bulkRows)
+  const bulk = (audit: boolean, rows = counts) => () =>
+    timedAndRolledBack(conn, audit, (trx) => insertRevenue(trx, plan, rows, BULK_COUNTER_BASE))
+  // Warm-up at a tenth of the size, then alternate.
+  const tenth = spread(Math.max(1, Math.round(options.bulkRows / 10)))
+  await bulk(true, tenth)()
+  await bulk(false, tenth)()
+  const [bulkOn = [], bulkOff = []] = await measureArms([bulk(true), bulk(false)], { iterations: options.runs, warmup: 0 })
   figures.push(figure('bulk_insert', `bulk insert of ${options.bulkRows.toLocaleString('en-US')} revenue rows (one statement)`,
     options.bulkRows, bulkOn, bulkOff, 1.5))
   log(`  bulk: ${median(bulkOn).toFixed(0)} ms with audit, ${median(bulkOff).toFixed(0)} ms without`)
@@ -66,9 +73,9 @@ export async function measureAudit(
   const picked = await sql<{ id: string; organization_id: string }>`
     select id, organization_id from public.customers where deleted_at is null order by id limit 100`.execute(conn)
   const customers = picked.rows
-  const single = (audit: boolean) => () =>
+  const single = (audit: boolean, inserts = options.singleInserts) => () =>
     timedAndRolledBack(conn, audit, async (trx) => {
-      for (let i = 0; i < options.singleInserts; i++) {
+      for (let i = 0; i < inserts; i++) {
         const c = customers[i % customers.length]
         if (!c) break
         await sql`
@@ -77,7 +84,9 @@ export async function measureAudit(
                   'usage', 'Single insert')`.execute(trx)
       }
     })
-  const [oneOn = [], oneOff = []] = await measureArms([single(true), single(false)], { iterations: options.runs, warmup: 1 })
+  await single(true, Math.ceil(options.singleInserts / 10))()
+  await single(false, Math.ceil(options.singleInserts / 10))()
+  const [oneOn = [], oneOff = []] = await measureArms([single(true), single(false)], { iterations: options.runs, warmup: 0 })
   figures.push(figure('single_inserts', `${options.singleInserts.toLocaleString('en-US')} single-row inserts`,
     options.singleInserts, oneOn, oneOff, 1.6))
   log(`  single: ${median(oneOn).toFixed(0)} ms with audit, ${median(oneOff).toFixed(0)} ms without`)

@@ -11,7 +11,7 @@
 import { type Kysely, sql } from 'kysely'
 import { asSystem } from '../lib/db/session.js'
 import type { Database } from '../lib/db/types.js'
-import { idPrefix, type Plan, type PlannedCustomer, customerBatches, planTenants } from '../lib/seed/plan.js'
+import { customerBatches, ID_KIND, idPrefix, type Plan, type PlannedCustomer, planTenants } from '../lib/seed/plan.js'
 import { writeCustomerBatch, writeTenants } from '../lib/seed/write.js'
 
 export interface DatasetSizes {
@@ -56,6 +56,8 @@ export interface Dataset {
   buildSeconds: number
   /** Fraction of each organization's customers seeded with their history by the seed generator. */
   historyFraction: number
+  /** Customers of each organization that are the plan's (counters firstCustomer and on), by plan index. */
+  planCustomers: number[]
 }
 
 export interface BuildOptions {
@@ -146,32 +148,46 @@ async function insertPlainCustomers(db: Db, batch: PlannedCustomer[]): Promise<v
            as c(id, org, name, email, company, industry, status, deleted_at, created_at)`.execute(db)
 }
 
+/** Rows to generate for one organization, whose customers are the plan's [first, first + customers). */
+export interface OrgRows {
+  org: string
+  n: number
+  first: number
+  customers: number
+}
+
 interface Chunk {
   orgs: string[]
   counts: number[]
   /** First counter of each organization's rows (ids and hashes). */
   offsets: number[]
+  firsts: number[]
+  customers: number[]
 }
 
+const emptyChunk = (): Chunk => ({ orgs: [], counts: [], offsets: [], firsts: [], customers: [] })
+
 /** Cuts per-organization row counts into statements of at most CHUNK_ROWS rows; counters continue from start. */
-function chunks(orgIds: string[], counts: number[], start: number): Chunk[] {
+function chunks(entries: OrgRows[], start: number): Chunk[] {
   const out: Chunk[] = []
-  let cur: Chunk = { orgs: [], counts: [], offsets: [] }
+  let cur = emptyChunk()
   let size = 0
   let counter = start
-  for (const [i, org] of orgIds.entries()) {
-    let n = counts[i] ?? 0
+  for (const e of entries) {
+    let n = e.customers > 0 ? e.n : 0
     while (n > 0) {
       const take = Math.min(n, CHUNK_ROWS - size)
-      cur.orgs.push(org)
+      cur.orgs.push(e.org)
       cur.counts.push(take)
       cur.offsets.push(counter)
+      cur.firsts.push(e.first)
+      cur.customers.push(e.customers)
       counter += take
       size += take
       n -= take
       if (size >= CHUNK_ROWS) {
         out.push(cur)
-        cur = { orgs: [], counts: [], offsets: [] }
+        cur = emptyChunk()
         size = 0
       }
     }
@@ -186,18 +202,22 @@ function lane(hash: string, k: number): string {
 }
 
 
-/** Picks, for each generated row, one customer of its organization by hash (ids in a dense 0-based order). */
+/**
+ * The generated rows of a chunk with their hashes and a customer of their organization picked by hash:
+ * the plan's customers of an organization have consecutive counters, so the id is computed, not looked
+ * up (a join here would be planned as a nested loop on misestimated CTEs: quadratic).
+ */
 function generated(chunk: Chunk, seed: number) {
   return sql`
-    o as materialized (select * from unnest(${chunk.orgs}::uuid[], ${chunk.counts}::int8[], ${chunk.offsets}::int8[]) as o(org, n, off)),
-    cc as materialized (
-      select c.organization_id as org, c.id, row_number() over (partition by c.organization_id order by c.id) - 1 as rn
-        from public.customers c where c.organization_id = any(${chunk.orgs}::uuid[])),
-    cnt as materialized (select org, count(*) as n from cc group by org),
     g as materialized (
-      select o.org, o.off + s.i as counter, cnt.n as customers,
-             hashint8extended(o.off + s.i, ${seed}) as h, hashint8extended(o.off + s.i, ${seed + 1}) as e
-        from o join cnt using (org) cross join lateral generate_series(0, o.n - 1) as s(i))`
+      select o.org, o.off + s.i as counter,
+             hashint8extended(o.off + s.i, ${seed}) as h, hashint8extended(o.off + s.i, ${seed + 1}) as e,
+             (${idPrefix(seed, ID_KIND.customer)}::text
+               || lpad(to_hex(o.first + ((hashint8extended(o.off + s.i, ${seed + 1}) >> 16) & 4294967295) % o.customers), 12, '0'))::uuid
+               as customer_id
+        from unnest(${chunk.orgs}::uuid[], ${chunk.counts}::int8[], ${chunk.offsets}::int8[], ${chunk.firsts}::int8[],
+                    ${chunk.customers}::int8[]) as o(org, n, off, first, customers)
+       cross join lateral generate_series(0, o.n - 1) as s(i))`
 }
 
 /** Revenue rows for existing customers: skewed amounts, dates over the 24 months, 0.5% soft-deleted. */
@@ -208,9 +228,9 @@ async function topUpRevenue(db: Db, plan: Plan, chunk: Chunk): Promise<void> {
   await sql`
     with ${generated(chunk, plan.config.seed)},
     r as (
-      select g.org, g.counter, cc.id as customer_id, g.h,
+      select g.org, g.counter, g.customer_id, g.h,
              ${first}::date + floor(${sql.raw(lane('g.h', 1))} * (${end}::date - ${first}::date))::int as date
-        from g join cc on cc.org = g.org and cc.rn = ((g.e >> 16) & 4294967295) % g.customers)
+        from g)
     insert into public.revenue (id, organization_id, customer_id, amount, date, category, description, deleted_at, created_at)
     select (${prefix}::text || lpad(to_hex(r.counter), 12, '0'))::uuid, r.org, r.customer_id,
            round((19 + 6000 * ${sql.raw(lane('r.h', 0))} ^ 3)::numeric, 2), r.date,
@@ -233,10 +253,10 @@ async function topUpActivities(db: Db, plan: Plan, chunk: Chunk): Promise<void> 
       select g.org, g.counter, g.h, g.e,
              case when ${l('g.h', 0)} < 0.5 then 'login' when ${l('g.h', 0)} < 0.7 then 'purchase'
                   when ${l('g.h', 0)} < 0.85 then 'export' when ${l('g.h', 0)} < 0.95 then 'signup' else 'churn' end as type,
-             case when ${l('g.e', 3)} < 0.9 then cc.id end as customer_id,
+             case when ${l('g.e', 3)} < 0.9 then g.customer_id end as customer_id,
              (${first}::date + time '00:00'
                + ((g.h >> 16) & 4294967295)::float8 / 4294967296 * (${end}::date - ${first}::date) * interval '1 day') at time zone 'UTC' as created_at
-        from g join cc on cc.org = g.org and cc.rn = ((g.e >> 16) & 4294967295) % g.customers)
+        from g)
     insert into public.activities (id, organization_id, type, customer_id, metadata, deleted_at, created_at)
     select (${prefix}::text || lpad(to_hex(a.counter), 12, '0'))::uuid, a.org, a.type, a.customer_id,
            case a.type
@@ -275,9 +295,9 @@ async function extraCustomers(db: Db, plan: Plan, orgId: string, n: number, star
       from generate_series(${start}::int8, ${start + n - 1}::int8) as s(i)`.execute(db)
 }
 
-/** Revenue rows for existing customers of the organizations, counts per organization (counters from start). */
-export async function insertRevenue(db: Db, plan: Plan, orgIds: string[], counts: number[], start: number): Promise<void> {
-  for (const chunk of chunks(orgIds, counts, start)) await topUpRevenue(db, plan, chunk)
+/** Revenue rows for the plan's customers of the organizations (counters from start). */
+export async function insertRevenue(db: Db, plan: Plan, entries: OrgRows[], start: number): Promise<void> {
+  for (const chunk of chunks(entries, start)) await topUpRevenue(db, plan, chunk)
 }
 
 async function vacuumAnalyze(db: Db): Promise<void> {
@@ -325,6 +345,12 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
       history.push(...list.slice(0, h))
       plain.push(...list.slice(h))
     }
+    let mark = performance.now()
+    const phase = (what: string): void => {
+      const now = performance.now()
+      log(`  stage ${k + 1}: ${what} in ${((now - mark) / 1000).toFixed(1)} s`)
+      mark = now
+    }
     for (let i = 0; i < history.length; i += BATCH) {
       const t0 = performance.now()
       const written = await asSystem(db, async (trx) => {
@@ -334,6 +360,7 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
       seededMs += performance.now() - t0
       seededRows += written.customers + written.revenue + written.activities
     }
+    phase(`${history.length} customers with their history (seed generator)`)
     for (let i = 0; i < plain.length; i += 5 * BATCH) {
       await asSystem(db, (trx) => insertPlainCustomers(trx, plain.slice(i, i + 5 * BATCH)))
     }
@@ -342,30 +369,36 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
       await asSystem(db, (trx) => extraCustomers(trx, plan, id, diff, 0))
     }
 
+    phase(`${plain.length} customers without history`)
     // Top up revenue and activities to the stage's share of the targets, in proportion to planned size.
     doneShare += orgs.reduce((a, i) => a + (orgSizes[i] ?? 0), 0)
     const last = k === stages.length - 1
     const share = last ? 1 : doneShare / plannedTotal
     const now = await tableCounts(db)
-    const ids = orgs.map((i) => plan.orgs[i]?.id ?? '')
     const weights = orgs.map((i) => orgSizes[i] ?? 0)
+    const entries = (counts: number[]): OrgRows[] => orgs.map((i, j) => ({
+      org: plan.orgs[i]?.id ?? '', n: counts[j] ?? 0, first: plan.orgs[i]?.firstCustomer ?? 0, customers: byOrg[i]?.length ?? 0,
+    }))
     const revenueNeed = Math.max(0, Math.round(sizes.revenue * share) - now.revenue)
     const activityNeed = Math.max(0, Math.round(sizes.activities * share) - now.activities)
-    for (const chunk of chunks(ids, apportion(revenueNeed, weights), revenueCounter)) {
+    for (const chunk of chunks(entries(apportion(revenueNeed, weights)), revenueCounter)) {
       await asSystem(db, async (trx) => {
         await sql`set local synchronous_commit = off`.execute(trx)
         await topUpRevenue(trx, plan, chunk)
       })
     }
     revenueCounter += revenueNeed
-    for (const chunk of chunks(ids, apportion(activityNeed, weights), activityCounter)) {
+    phase(`${revenueNeed} more revenue rows`)
+    for (const chunk of chunks(entries(apportion(activityNeed, weights)), activityCounter)) {
       await asSystem(db, async (trx) => {
         await sql`set local synchronous_commit = off`.execute(trx)
         await topUpActivities(trx, plan, chunk)
       })
     }
     activityCounter += activityNeed
+    phase(`${activityNeed} more activities`)
     await vacuumAnalyze(db)
+    phase('vacuum analyze')
     const counts = await tableCounts(db)
     log(`stage ${k + 1}: ${orgs.length} organizations, ${counts.customers} customers, ${counts.revenue} revenue, ` +
       `${counts.activities} activities (${((performance.now() - stageStarted) / 1000).toFixed(1)} s)`)
@@ -389,5 +422,6 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
     seeded: { rows: seededRows, seconds: seededSeconds, rowsPerSecond: seededSeconds > 0 ? Math.round(seededRows / seededSeconds) : 0 },
     buildSeconds: (performance.now() - started) / 1000,
     historyFraction,
+    planCustomers: byOrg.map((list) => list.length),
   }
 }

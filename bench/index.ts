@@ -12,7 +12,7 @@ import { lastCompleteMonth } from '../lib/seed/plan.js'
 import { type AuditFigure, measureAudit } from './audit.js'
 import { buildDataset, type Dataset, type DatasetSizes, type TableCounts } from './dataset.js'
 import { DASHBOARD_QUERIES, dashboardParams, EXTRA_QUERIES, type Scope } from './queries.js'
-import { measureOverhead, measureShapes, type OverheadFigure, planText, type ShapeFigure, type Tenant } from './rls.js'
+import { measureLookup, measureOverhead, measureShapes, type OverheadFigure, planText, type ShapeFigure, type Tenant } from './rls.js'
 import { measureStart, type StartFigure } from './start.js'
 
 export const DEFAULT_SIZES = { organizations: 1000, customers: 200_000, revenue: 1_000_000, activities: 1_000_000 } as const
@@ -47,8 +47,8 @@ export function defaultOptions(scale = 1): BenchOptions {
       endMonth: lastCompleteMonth(),
     },
     iterations: 30,
-    spendMs: 2500,
-    shapes: { iterations: 5, budgetMs: 4000, timeoutMs: 10_000 },
+    spendMs: 1500,
+    shapes: { iterations: 5, budgetMs: 3000, timeoutMs: 3000 },
     audit: { bulkRows: 100_000, singleInserts: 10_000, runs: 3 },
     startRuns: 3,
   }
@@ -84,6 +84,8 @@ export interface BenchResult {
   }
   timing: string
   overhead: OverheadFigure[]
+  /** The policies' membership lookup alone, as the member: the floor of the RLS overhead per statement. */
+  lookup: { lookupMs: number; emptyMs: number; addedMs: number }
   /** The rare-document lookup (EXTRA_QUERIES): reported, not a target. */
   extra: OverheadFigure[]
   shapes: ShapeFigure[]
@@ -180,6 +182,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const tenants = [tenantOf(dataset.small, 'small'), tenantOf(dataset.largest, 'largest')]
       log('RLS overhead (member under RLS vs system with organization_id = $1)')
       const overhead = await measureOverhead(conn, tenants, params, { iterations: options.iterations, spendMs: options.spendMs }, log)
+      const lookup = await measureLookup(conn, tenants[0] ?? tenantOf(dataset.small, 'small'), Math.max(20, options.iterations * 3))
+      log(`  membership lookup: ${lookup.addedMs.toFixed(3)} ms`)
       log('beyond the dashboard: a rare metadata document')
       const extra = await measureOverhead(conn, tenants, params,
         { iterations: Math.max(3, Math.round(options.iterations / 3)), queries: EXTRA_QUERIES }, log)
@@ -196,12 +200,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
       let shapes: ShapeFigure[] = []
       if (options.shapes.iterations > 0) {
-        log('replaced policy shapes (in a rolled-back transaction)')
-        shapes = await measureShapes(conn, tenants, params, options.shapes, log)
+        log('without migration 005, and the replaced policy shapes (each in a rolled-back transaction)')
+        const measured = await measureShapes(conn, tenants, params, options.shapes, log)
+        shapes = measured.figures
+        for (const p of measured.plans) plans.push({ query: p.query, org: p.org, scope: p.shape, text: p.text })
       }
 
       log('audit cost (rolled-back transactions)')
-      const audit = await measureAudit(conn, dataset.plan, options.audit, log)
+      const audit = await measureAudit(conn, dataset, options.audit, log)
 
       let start: StartFigure | null = null
       if (options.startRuns > 0) {
@@ -231,6 +237,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         timing: 'median of Planning Time + Execution Time from EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON), one transaction per run, ' +
           'variants alternating on one connection; audit figures are wall time of the inserts',
         overhead,
+        lookup,
         extra,
         shapes,
         scaling,

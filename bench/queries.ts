@@ -32,7 +32,9 @@ export interface DashboardQuery {
   table: BusinessTable
   /**
    * How the application writes it for a member: under RLS alone ('policy'), or under RLS with the
-   * member's organization id passed as well ('hinted'), where the planner needs the tenant's size.
+   * member's organization id passed as well ('hinted'). A page (ORDER BY ... LIMIT) is hinted: whether
+   * to walk an index in order and stop early or to read and sort the whole tenant depends on the tenant's
+   * size, which the planner cannot see behind the policy's InitPlan.
    */
   app: 'policy' | 'hinted'
   build(db: Kysely<Database>, scope: Scope, params: DashboardParams): RawBuilder<unknown>
@@ -93,7 +95,7 @@ export const DASHBOARD_QUERIES: readonly DashboardQuery[] = [
   },
   {
     name: 'customers_page',
-    app: 'policy',
+    app: 'hinted',
     title: 'page of 50 customers by creation date',
     table: 'customers',
     build: (db, scope) => sql`${db.selectFrom('customers')

@@ -27,6 +27,8 @@ export function renderTables(r: BenchResult): string {
       ratio(f.ratio), ms(f.addedMs), f.target, yes(f.met)])
   }
   out.push('RLS overhead: member (app form) / system with WHERE organization_id = $1', o.toString())
+  out.push(`membership lookup alone (select (select private.current_org_id()) minus select (select null::uuid), as the member): ` +
+    `${ms(r.lookup.addedMs)} ms, the floor of what RLS adds to a statement`)
   if (r.extra.length > 0) {
     const x = table(['beyond the dashboard', 'org', 'by hand ms', 'RLS ms', 'RLS + org id ms', 'ratio (RLS + org id)'])
     for (const f of r.extra) x.push([f.title, f.org, ms(f.handMs), ms(f.rlsMs), ms(f.hintedMs), ratio(f.hintedRatio)])
@@ -44,7 +46,8 @@ export function renderTables(r: BenchResult): string {
       }
       s.push(row)
     }
-    out.push('Policy shapes (each against the hand-written query, measured alongside it)', s.toString())
+    out.push('What the design saves: RLS alone under each variant, against the hand-written query measured alongside it ' +
+      '(before_005: this design without migration 005; original: the plan\'s policies; per_row_helper: a helper called per row)', s.toString())
   }
 
   const stages = [...new Set(r.scaling.map((x) => x.stage))].sort()

@@ -117,6 +117,18 @@ export async function measureOverhead(
   return figures
 }
 
+/**
+ * The floor of the RLS overhead: the membership lookup the policies run once per statement,
+ * `select (select private.current_org_id())`, against `select (select null::uuid)`, both as the member.
+ */
+export async function measureLookup(conn: Db, tenant: Tenant, iterations: number): Promise<{ lookupMs: number; emptyMs: number; addedMs: number }> {
+  const run = (text: string) => () => asUser(conn, tenant.memberId, async (trx) => (await explain(trx, sql.raw(text))).totalMs)
+  const [l = [], e = []] = await measureArms([run('select (select private.current_org_id())'), run('select (select null::uuid)')], { iterations, warmup: 3 })
+  const lookupMs = median(l)
+  const emptyMs = median(e)
+  return { lookupMs, emptyMs, addedMs: lookupMs - emptyMs }
+}
+
 /** EXPLAIN (ANALYZE, BUFFERS) text of a query in a scope, for the record. */
 export function planText(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tenant, params: DashboardParams): Promise<string> {
   return scope.kind === 'hand'
@@ -125,26 +137,54 @@ export function planText(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tena
 }
 
 // ---------------------------------------------------------------------------------------------
-// Policy shapes this design replaced, applied in a transaction that is rolled back
+// What the design saves: the same queries with the policy shapes it replaced, and without migration
+// 005, each applied in a transaction that is rolled back
 // ---------------------------------------------------------------------------------------------
 
 export interface PolicyShape {
   name: string
   description: string
-  /** The SELECT policy's USING expression for customers, revenue and activities. */
-  using: string
+  /** DDL run (as the owner) in the transaction before measuring. */
+  ddl: string[]
+}
+
+const SELECT_POLICY_TABLES = ['customers', 'revenue', 'activities'] as const
+
+function selectPolicies(using: string): string[] {
+  return SELECT_POLICY_TABLES.flatMap((table) => [
+    `drop policy ${table}_select on public.${table}`,
+    `create policy ${table}_select on public.${table} for select to authenticated using (${using})`,
+  ])
 }
 
 export const POLICY_SHAPES: readonly PolicyShape[] = [
   {
+    name: 'before_005',
+    description: 'this design without migration 005: no covering indexes, SQL membership helpers (as in 001)',
+    ddl: [
+      'drop index public.idx_revenue_org_date_live',
+      'drop index public.idx_activities_org_created_live',
+      `create or replace function private.current_org_id() returns uuid language sql stable security definer set search_path = ''
+         as $$ select p.organization_id from public.profiles p where p.id = auth.uid() $$`,
+      `create or replace function private.admin_org_id() returns uuid language sql stable security definer set search_path = ''
+         as $$ select p.organization_id from public.profiles p where p.id = auth.uid() and p.role = 'admin' $$`,
+    ],
+  },
+  {
     name: 'original',
     description: "the plan's shape: unwrapped auth.uid() in an IN subquery on profiles",
-    using: 'organization_id in (select p.organization_id from public.profiles p where p.id = auth.uid()) and deleted_at is null',
+    ddl: selectPolicies('organization_id in (select p.organization_id from public.profiles p where p.id = auth.uid()) and deleted_at is null'),
   },
   {
     name: 'per_row_helper',
-    description: 'a helper called per row: private.bench_is_member(organization_id)',
-    using: 'private.bench_is_member(organization_id) and deleted_at is null',
+    description: 'a helper called for every row: private.bench_is_member(organization_id)',
+    ddl: [
+      `create function private.bench_is_member(org uuid) returns boolean
+         language sql stable security definer set search_path = ''
+         as $$ select exists (select 1 from public.profiles p where p.id = auth.uid() and p.organization_id = org) $$`,
+      'grant execute on function private.bench_is_member(uuid) to authenticated',
+      ...selectPolicies('private.bench_is_member(organization_id) and deleted_at is null'),
+    ],
   },
 ]
 
@@ -161,79 +201,88 @@ export interface ShapeFigure {
   iterations: number
 }
 
+export interface ShapeResult {
+  figures: ShapeFigure[]
+  /** EXPLAIN (ANALYZE, BUFFERS) under each shape, for the largest organization. */
+  plans: { shape: string; query: string; org: string; text: string }[]
+}
+
 class Rollback extends Error {}
 
 /**
- * Replaces the SELECT policies of customers, revenue and activities by each shape in turn, measures
- * the dashboard against the hand-written query, and rolls everything back.
+ * For each shape: in a transaction, applies its DDL, measures the dashboard as a member (RLS alone)
+ * against the hand-written query, records the plans for the last tenant, and rolls back.
  */
 export async function measureShapes(
   conn: Db, tenants: Tenant[], params: DashboardParams,
-  options: { iterations: number; budgetMs: number; timeoutMs: number },
+  options: { iterations: number; budgetMs: number; timeoutMs: number; shapes?: readonly PolicyShape[] },
   log: (line: string) => void = () => {},
-): Promise<ShapeFigure[]> {
-  const figures: ShapeFigure[] = []
-  try {
-    await conn.transaction().execute(async (trx) => {
-      await sql`
-        create function private.bench_is_member(org uuid) returns boolean
-          language sql stable security definer set search_path = ''
-          as $$ select exists (select 1 from public.profiles p where p.id = auth.uid() and p.organization_id = org) $$`.execute(trx)
-      await sql`grant execute on function private.bench_is_member(uuid) to authenticated`.execute(trx)
-      let sp = 0
-      /** One run in a savepoint: a statement timeout costs the run, not the transaction. */
-      const run = async (q: DashboardQuery, scope: Scope, tenant: Tenant): Promise<{ ms: number; timedOut: boolean; e?: Explained }> => {
-        const name = sql.raw(`bench_${++sp}`)
-        await sql`savepoint ${name}`.execute(trx)
-        try {
-          if (scope.kind !== 'hand') {
-            const claims = JSON.stringify({ aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
-            await sql`select set_config('request.jwt.claims', ${claims}, true)`.execute(trx)
-            await sql`set local role authenticated`.execute(trx)
+): Promise<ShapeResult> {
+  const result: ShapeResult = { figures: [], plans: [] }
+  for (const shape of options.shapes ?? POLICY_SHAPES) {
+    try {
+      await conn.transaction().execute(async (trx) => {
+        for (const statement of shape.ddl) await sql.raw(statement).execute(trx)
+        let sp = 0
+        /** One statement in a savepoint, as the member (or the system by hand): a timeout costs the run, not the transaction. */
+        const inSavepoint = async <T>(scope: Scope, tenant: Tenant, fn: () => Promise<T>): Promise<T | 'timeout'> => {
+          const name = sql.raw(`bench_${++sp}`)
+          await sql`savepoint ${name}`.execute(trx)
+          try {
+            if (scope.kind !== 'hand') {
+              const claims = JSON.stringify({ aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
+              await sql`select set_config('request.jwt.claims', ${claims}, true)`.execute(trx)
+              await sql`set local role authenticated`.execute(trx)
+            }
+            await sql.raw(`set local statement_timeout = ${Math.round(options.timeoutMs)}`).execute(trx)
+            return await fn()
+          } catch (err) {
+            if (err instanceof Error && /statement timeout|canceling statement/i.test(err.message)) return 'timeout'
+            throw err
+          } finally {
+            await sql`rollback to savepoint ${name}`.execute(trx)
+            await sql`release savepoint ${name}`.execute(trx)
           }
-          await sql.raw(`set local statement_timeout = ${Math.round(options.timeoutMs)}`).execute(trx)
-          const e = await explain(trx, q.build(trx, scope, params))
-          await sql`rollback to savepoint ${name}`.execute(trx)
-          await sql`release savepoint ${name}`.execute(trx)
-          return { ms: e.totalMs, timedOut: false, e }
-        } catch (err) {
-          await sql`rollback to savepoint ${name}`.execute(trx)
-          await sql`release savepoint ${name}`.execute(trx)
-          if (err instanceof Error && /statement timeout|canceling statement/i.test(err.message)) {
-            return { ms: options.timeoutMs, timedOut: true }
-          }
-          throw err
-        }
-      }
-      for (const shape of POLICY_SHAPES) {
-        for (const table of ['customers', 'revenue', 'activities'] as const) {
-          await sql.raw(`drop policy ${table}_select on public.${table}`).execute(trx)
-          await sql.raw(`create policy ${table}_select on public.${table} for select to authenticated using (${shape.using})`).execute(trx)
         }
         for (const tenant of tenants) {
           for (const q of DASHBOARD_QUERIES) {
             let timeouts = 0
             let plan = ''
-            const hand = async (): Promise<number> => (await run(q, { kind: 'hand', orgId: tenant.id }, tenant)).ms
-            const alt = async (): Promise<number> => {
-              const r = await run(q, { kind: 'policy' }, tenant)
-              if (r.timedOut) timeouts++
-              if (r.e) plan = planSummary(r.e.plan)
-              return r.ms
+            const hand: Scope = { kind: 'hand', orgId: tenant.id }
+            const policy: Scope = { kind: 'policy' }
+            const runHand = async (): Promise<number> => {
+              const e = await inSavepoint(hand, tenant, () => explain(trx, q.build(trx, hand, params)))
+              return e === 'timeout' ? options.timeoutMs : e.totalMs
             }
-            const [h = [], a = []] = await measureArms([hand, alt], { iterations: options.iterations, warmup: 0, budgetMs: options.budgetMs })
+            const runShape = async (): Promise<number> => {
+              const e = await inSavepoint(policy, tenant, () => explain(trx, q.build(trx, policy, params)))
+              if (e === 'timeout') {
+                timeouts++
+                return options.timeoutMs
+              }
+              plan = planSummary(e.plan)
+              return e.totalMs
+            }
+            const [h = [], a = []] = await measureArms([runHand, runShape], { iterations: options.iterations, warmup: 0, budgetMs: options.budgetMs })
             const handMs = median(h)
             const shapeMs = median(a)
-            figures.push({ shape: shape.name, query: q.name, org: tenant.label, handMs, shapeMs, ratio: shapeMs / handMs, timeouts, plan, iterations: a.length })
+            result.figures.push({ shape: shape.name, query: q.name, org: tenant.label, handMs, shapeMs, ratio: shapeMs / handMs, timeouts, plan, iterations: a.length })
             log(`  ${shape.name} ${tenant.label} ${q.name}: ${shapeMs.toFixed(2)} ms vs ${handMs.toFixed(2)} ms by hand` +
               `${timeouts ? ` (${timeouts} timeouts)` : ''}`)
           }
         }
-      }
-      throw new Rollback()
-    })
-  } catch (e) {
-    if (!(e instanceof Rollback)) throw e
+        const last = tenants[tenants.length - 1]
+        if (last) {
+          for (const q of DASHBOARD_QUERIES) {
+            const text = await inSavepoint({ kind: 'policy' }, last, () => explainText(trx, q.build(trx, { kind: 'policy' }, params)))
+            result.plans.push({ shape: shape.name, query: q.name, org: last.label, text: text === 'timeout' ? `(over ${options.timeoutMs} ms)` : text })
+          }
+        }
+        throw new Rollback()
+      })
+    } catch (e) {
+      if (!(e instanceof Rollback)) throw e
+    }
   }
-  return figures
+  return result
 }
