@@ -68,6 +68,8 @@ export interface ScalingFigure {
   target: number
   met: boolean
   plan: string
+  /** Shared buffers the member's plan touched: the same at every stage means the same work. */
+  buffers: number
 }
 
 export interface BenchResult {
@@ -168,6 +170,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
               },
               query: f.query, rlsMs: f.appMs, handMs: f.handMs, ratio, target: 1.5, met: stage === 1 || ratio <= 1.5,
               plan: f.app === 'policy' ? f.plans.rls : f.plans.hinted,
+              buffers: f.app === 'policy' ? f.buffers.policy : f.buffers.hinted,
             })
           }
         },
@@ -235,7 +238,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           buildSeconds: dataset.buildSeconds,
         },
         timing: 'median of Planning Time + Execution Time from EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON), one transaction per run, ' +
-          'variants alternating on one connection; audit figures are wall time of the inserts',
+          'the application\'s form and the hand-written query alternating (A B, B A) on one connection; audit figures are wall time of the inserts',
         overhead,
         lookup,
         extra,

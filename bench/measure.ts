@@ -1,4 +1,4 @@
-// Timing by EXPLAIN: each run is `EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, FORMAT JSON)` of the query,
+// Timing by EXPLAIN: each run is `EXPLAIN (ANALYZE, TIMING OFF, BUFFERS, SUMMARY ON, FORMAT JSON)` of the query,
 // and its time is the server's Planning Time + Execution Time (the initplan that reads the member's
 // organization is part of the execution). Client round trips and result transfer are left out, so two
 // variants of a query are compared on what the database does for them. Variants ("arms") are run
@@ -20,6 +20,8 @@ export interface Explained {
   planningMs: number
   executionMs: number
   totalMs: number
+  /** Shared buffers the whole plan touched (hit + read), when analyzed. */
+  buffers: number
   plan: PlanNode
 }
 
@@ -60,12 +62,14 @@ function explainDocument(rows: Record<string, unknown>[]): Record<string, unknow
 
 /** Runs EXPLAIN (FORMAT JSON) of the query, analyzed (executed) or not. */
 export async function explain(db: Kysely<Database>, query: RawBuilder<unknown>, analyze = true): Promise<Explained> {
-  const options = analyze ? sql.raw('analyze, timing off, summary on, format json') : sql.raw('format json')
+  const options = analyze ? sql.raw('analyze, timing off, buffers, summary on, format json') : sql.raw('format json')
   const r = await sql<Record<string, unknown>>`explain (${options}) ${query}`.execute(db)
   const doc = explainDocument(r.rows)
   const planningMs = num(doc['Planning Time']) ?? 0
   const executionMs = num(doc['Execution Time']) ?? 0
-  return { planningMs, executionMs, totalMs: planningMs + executionMs, plan: parsePlanNode(doc.Plan) }
+  const top: unknown = doc.Plan
+  const buffers = isRecord(top) ? (num(top['Shared Hit Blocks']) ?? 0) + (num(top['Shared Read Blocks']) ?? 0) : 0
+  return { planningMs, executionMs, totalMs: planningMs + executionMs, buffers, plan: parsePlanNode(top) }
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) as text, for the record. */

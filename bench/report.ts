@@ -53,12 +53,12 @@ export function renderTables(r: BenchResult): string {
   const stages = [...new Set(r.scaling.map((x) => x.stage))].sort()
   const sc = table(['query (fixed org)', ...stages.map((st) => {
     const x = r.scaling.find((y) => y.stage === st)
-    return `stage ${st}: x${x ? x.growth.revenue.toFixed(1) : '?'} rows, ms (ratio)`
+    return `stage ${st}: x${x ? x.growth.revenue.toFixed(1) : '?'} rows, ms (ratio), buffers`
   }), 'met (<= 1.5)'])
   for (const q of [...new Set(r.scaling.map((x) => x.query))]) {
     const cells = stages.map((st) => {
       const x = r.scaling.find((y) => y.stage === st && y.query === q)
-      return x ? `${ms(x.rlsMs)} (${ratio(x.ratio)})` : ''
+      return x ? `${ms(x.rlsMs)} (${ratio(x.ratio)}) ${n(x.buffers)} buf` : ''
     })
     sc.push([q, ...cells, yes(r.scaling.filter((y) => y.query === q).every((y) => y.met))])
   }
