@@ -4,15 +4,17 @@
 // runs it on tiny sizes.
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg, totalmem } from 'node:os'
-import { sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
 import { createDb, type DbHandle, redactUrl } from '../lib/db/connection.js'
 import { migrate } from '../lib/db/migrator.js'
+import type { Database } from '../lib/db/types.js'
 import { lastCompleteMonth } from '../lib/seed/plan.js'
 import { type AuditFigure, measureAudit } from './audit.js'
 import { buildDataset, type Dataset, type DatasetSizes, type TableCounts } from './dataset.js'
 import { DASHBOARD_QUERIES, dashboardParams, EXTRA_QUERIES, type Scope } from './queries.js'
 import { measureLookup, measureOverhead, measureShapes, type OverheadFigure, planText, type ShapeFigure, type Tenant } from './rls.js'
+import { explain, measureArms, median } from './measure.js'
 import { measureStart, type StartFigure } from './start.js'
 
 export const DEFAULT_SIZES = { organizations: 1000, customers: 200_000, revenue: 1_000_000, activities: 1_000_000 } as const
@@ -70,6 +72,18 @@ export interface ScalingFigure {
   plan: string
   /** Shared buffers the member's plan touched: the same at every stage means the same work. */
   buffers: number
+  /**
+   * A fixed reference query (no table) timed at each stage, over stage 1's: how much faster or slower
+   * the machine itself ran then (the stages are minutes apart on a shared machine).
+   */
+  machineDrift: number
+}
+
+/** A query that does the same work whatever the tables hold: the machine's speed at the time. */
+async function referenceMs(conn: Kysely<Database>): Promise<number> {
+  const run = async (): Promise<number> => (await explain(conn, sql`select count(*) from generate_series(1, 20000)`)).totalMs
+  const [t = []] = await measureArms([run], { iterations: 30, warmup: 3 })
+  return median(t)
 }
 
 export interface BenchResult {
@@ -128,6 +142,20 @@ async function openBenchDatabase(url: string | undefined): Promise<{ handle: DbH
   }
 }
 
+/**
+ * On a server, leaves nothing for background work to do while measuring: vacuums the audit trail the
+ * build wrote (or autovacuum would, on the other core) and checkpoints (needs superuser or
+ * pg_checkpoint; skipped when refused).
+ */
+async function settleServer(conn: Kysely<Database>): Promise<void> {
+  await sql`vacuum (analyze) public.audit_logs`.execute(conn)
+  try {
+    await sql`checkpoint`.execute(conn)
+  } catch {
+    // not allowed for this role: the measurements just run alongside the next checkpoint
+  }
+}
+
 function tenantOf(ref: Dataset['largest'], label: string): Tenant {
   return { label, id: ref.id, memberId: ref.memberId, rows: { ...ref.rows } }
 }
@@ -144,7 +172,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     return await handle.db.connection().execute(async (conn) => {
       const scaling: ScalingFigure[] = []
       const stageCounts: { organizations: number; counts: TableCounts }[] = []
-      let stage1: { counts: TableCounts; figures: OverheadFigure[] } | undefined
+      let stage1: { counts: TableCounts; figures: OverheadFigure[]; referenceMs: number } | undefined
       log(`building ${options.sizes.organizations} organizations, ${options.sizes.customers} customers, ` +
         `${options.sizes.revenue} revenue rows, ${options.sizes.activities} activities`)
       const dataset = await buildDataset(conn, options.sizes, {
@@ -154,10 +182,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           const member = plan.users.find((u) => u.orgIndex === fixed && u.role === 'member')
           if (!org || !member) throw new Error('the fixed organization has no member')
           stageCounts.push({ organizations: 0, counts })
+          if (handle.kind === 'postgres') await settleServer(conn)
           log(`scaling, stage ${stage}: ${org.slug}'s dashboard as a member`)
+          const before = await referenceMs(conn)
           const figures = await measureOverhead(conn, [{ label: 'fixed', id: org.id, memberId: member.id, rows: {} }],
             dashboardParams(plan), { iterations: options.iterations, spendMs: options.spendMs }, log)
-          stage1 ??= { counts, figures }
+          const reference = median([before, await referenceMs(conn)])
+          stage1 ??= { counts, figures, referenceMs: reference }
           const base = stage1
           for (const f of figures) {
             const b = base.figures.find((x) => x.query === f.query)
@@ -171,6 +202,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
               query: f.query, rlsMs: f.appMs, handMs: f.handMs, ratio, target: 1.5, met: stage === 1 || ratio <= 1.5,
               plan: f.app === 'policy' ? f.plans.rls : f.plans.hinted,
               buffers: f.app === 'policy' ? f.buffers.policy : f.buffers.hinted,
+              machineDrift: reference / base.referenceMs,
             })
           }
         },

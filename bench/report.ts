@@ -62,6 +62,10 @@ export function renderTables(r: BenchResult): string {
     })
     sc.push([q, ...cells, yes(r.scaling.filter((y) => y.query === q).every((y) => y.met))])
   }
+  sc.push(['(reference query, no table: machine drift)', ...stages.map((st) => {
+    const x = r.scaling.find((y) => y.stage === st)
+    return x ? `x${x.machineDrift.toFixed(2)}` : ''
+  }), ''])
   out.push(`Tenant scaling: ${d.organizations.fixed.slug} (${n(d.organizations.fixed.rows.revenue)} revenue rows) as a member while the tables grow`,
     sc.toString())
 
