@@ -431,14 +431,16 @@ begin
   select n.organization_id, actor,
          -- Read through jsonb so that tables without deleted_at can use this function too.
          case
-           when to_jsonb(o) ->> 'deleted_at' is null and to_jsonb(n) ->> 'deleted_at' is not null then 'SOFT_DELETE'
-           when to_jsonb(o) ->> 'deleted_at' is not null and to_jsonb(n) ->> 'deleted_at' is null then 'RESTORE'
+           when j.old_row ->> 'deleted_at' is null and j.new_row ->> 'deleted_at' is not null then 'SOFT_DELETE'
+           when j.old_row ->> 'deleted_at' is not null and j.new_row ->> 'deleted_at' is null then 'RESTORE'
            else 'UPDATE'
          end,
-         tg_table_name, n.id, to_jsonb(o), to_jsonb(n)
+         tg_table_name, n.id, j.old_row, j.new_row
     from old_rows o
     join new_rows n on n.id = o.id
-   where to_jsonb(o) - ignored is distinct from to_jsonb(n) - ignored;
+    -- Each row converted once, not once per use.
+    cross join lateral (select to_jsonb(o) as old_row, to_jsonb(n) as new_row) j
+   where j.old_row - ignored is distinct from j.new_row - ignored;
   return null;
 end
 $function$;
