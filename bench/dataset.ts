@@ -50,8 +50,6 @@ export interface Dataset {
   fixed: TenantRef
   /** Organizations of each stage, by plan index. */
   stages: number[][]
-  /** Rows the seed generator itself wrote (customers, revenue, activities with their triggers, audit on). */
-  seeded: { rows: number; seconds: number; rowsPerSecond: number }
   /** Whole build: tenants, seed generator, top-up, VACUUM ANALYZE. */
   buildSeconds: number
   /** Fraction of each organization's customers seeded with their history by the seed generator. */
@@ -330,8 +328,6 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
     (0.9 * sizes.activities) / (SEED_ACTIVITIES_PER_CUSTOMER * Math.max(1, sizes.customers)),
   )
 
-  let seededRows = 0
-  let seededMs = 0
   let revenueCounter = 0
   let activityCounter = 0
   let doneShare = 0
@@ -352,13 +348,10 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
       mark = now
     }
     for (let i = 0; i < history.length; i += BATCH) {
-      const t0 = performance.now()
-      const written = await asSystem(db, async (trx) => {
+      await asSystem(db, async (trx) => {
         await sql`set local synchronous_commit = off`.execute(trx)
         return writeCustomerBatch(trx, plan, history.slice(i, i + BATCH))
       })
-      seededMs += performance.now() - t0
-      seededRows += written.customers + written.revenue + written.activities
     }
     phase(`${history.length} customers with their history (seed generator)`)
     for (let i = 0; i < plain.length; i += 5 * BATCH) {
@@ -411,7 +404,6 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
     if (!org || !member) throw new Error(`organization ${index} has no member in the plan`)
     return { index, id: org.id, slug: org.slug, memberId: member.id, memberEmail: member.email, rows: await orgCounts(db, org.id) }
   }
-  const seededSeconds = seededMs / 1000
   return {
     plan,
     counts: await tableCounts(db),
@@ -419,7 +411,6 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
     small: await ref(plan.orgs.length - 1),
     fixed: await ref(fixed),
     stages,
-    seeded: { rows: seededRows, seconds: seededSeconds, rowsPerSecond: seededSeconds > 0 ? Math.round(seededRows / seededSeconds) : 0 },
     buildSeconds: (performance.now() - started) / 1000,
     historyFraction,
     planCustomers: byOrg.map((list) => list.length),

@@ -30,6 +30,7 @@ const program = new Command('bench')
   .option('--audit-rows <n>', 'rows of the bulk insert', integerOption(1))
   .option('--single-inserts <n>', 'single-row inserts', integerOption(1))
   .option('--audit-runs <n>', 'runs of each audit variant', integerOption(1))
+  .option('--seeding-customers <n>', 'customers of the seeding measurement, over 50 organizations (0: skip; default 95,000 x scale)', integerOption(0))
   .option('--start-runs <n>', 'embedded start runs (0: skip)', integerOption(0))
   .option('--keep-db', 'keep the server database (DATABASE_URL runs)')
   .option('--out <dir>', 'directory of the JSON result', join(PROJECT_ROOT, 'bench', 'results'))
@@ -39,7 +40,7 @@ const program = new Command('bench')
 const o = program.opts<{
   scale: number; orgs?: number; customers?: number; revenue?: number; activities?: number; seed?: number; endMonth?: string
   iterations?: number; spendMs?: number; shapeIterations?: number; shapeTimeoutMs?: number; auditRows?: number; singleInserts?: number
-  auditRuns?: number; startRuns?: number; keepDb?: boolean; out: string; quiet?: boolean
+  auditRuns?: number; seedingCustomers?: number; startRuns?: number; keepDb?: boolean; out: string; quiet?: boolean
 }>()
 
 const d = defaultOptions(o.scale)
@@ -57,6 +58,7 @@ const options: BenchOptions = {
     bulkRows: o.auditRows ?? d.audit.bulkRows, singleInserts: o.singleInserts ?? d.audit.singleInserts,
     runs: o.auditRuns ?? d.audit.runs,
   },
+  seeding: { ...d.seeding, customers: o.seedingCustomers ?? d.seeding.customers },
   // The embedded start is a figure of the embedded database: measured on embedded runs only by default.
   startRuns: o.startRuns ?? (process.env.DATABASE_URL ? 0 : d.startRuns),
   keepDatabase: o.keepDb ?? false,

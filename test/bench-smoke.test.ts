@@ -21,6 +21,7 @@ before(async () => {
     spendMs: 0,
     shapes: { iterations: 1, budgetMs: 1000, timeoutMs: 60_000 },
     audit: { bulkRows: 200, singleInserts: 20, runs: 1 },
+    seeding: { organizations: 3, customers: 120 },
     startRuns: 1,
     startSize: { organizations: 2, customers: 20 },
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
@@ -62,13 +63,25 @@ describe('bench smoke run (tiny sizes)', () => {
   it('measures audit cost, seeding throughput and the embedded start', () => {
     assert.deepEqual(r.audit.map((a) => a.name), ['bulk_insert', 'single_inserts'])
     for (const a of r.audit) assert.ok(positive(a.auditMs) && positive(a.noAuditMs), a.name)
-    assert.ok(r.seeding.rows > 0 && positive(r.seeding.rowsPerSecond))
+    const s = r.seeding
+    assert.ok(s, 'seeding measured')
+    assert.equal(s.counts.customers, 120)
+    assert.ok(s.counts.revenue > 0 && positive(s.revenuePerSecond) && positive(s.rowsPerSecond))
+    assert.equal(s.target, r.database.kind === 'postgres' ? 50_000 : 20_000)
+    assert.equal(s.met, s.revenuePerSecond >= s.target)
+    assert.equal(s.rssMb.length, 11, 'memory at the start and at each tenth')
+    const parts = new Set(s.breakdown.parts.map((p) => p.part))
+    for (const part of ['foreign-key checks', 'audit triggers', 'derived totals', 'rows, indexes and generating them'] as const) {
+      assert.ok(parts.has(part), part)
+    }
+    const sum = s.breakdown.parts.reduce((a, p) => a + p.ms, 0)
+    assert.ok(Math.abs(sum - s.breakdown.executionMs) < 1e-6 && s.breakdown.revenueRows > 0, 'the parts add up to the statement')
     assert.ok(r.start && positive(r.start.openToAnswerMs) && r.start.runs.length === 1)
   })
 
   it('renders the tables and names the result file after the date and the database', () => {
     const text = renderTables(r)
-    for (const heading of ['RLS overhead', 'What the design saves', 'Tenant scaling', 'Audit cost', 'Embedded start']) {
+    for (const heading of ['RLS overhead', 'What the design saves', 'Tenant scaling', 'Audit cost', 'Seeding', 'Embedded start']) {
       assert.ok(text.includes(heading), heading)
     }
     for (const q of DASHBOARD_QUERIES) assert.ok(text.includes(q.name), q.name)

@@ -32,7 +32,12 @@ function monthOption(value: string): string {
   return value
 }
 
-/** Seeds through an open handle; the concurrency defaults to 2 on a server, 1 embedded (one session). */
+/** Batches in flight unless asked otherwise: two on a server (one per core here), one embedded (one session). */
+export function defaultConcurrency(kind: DbHandle['kind']): number {
+  return kind === 'postgres' ? 2 : 1
+}
+
+/** Seeds through an open handle, at defaultConcurrency unless the options say otherwise. */
 export async function runSeed(handle: DbHandle, options: SeedOptions): Promise<SeedResult> {
   const pending = (await status(handle.db)).pending
   if (pending.length > 0) {
@@ -40,7 +45,7 @@ export async function runSeed(handle: DbHandle, options: SeedOptions): Promise<S
       `the database has ${pending.length} pending migration(s) (${pending.map((f) => `${f.version}_${f.name}.sql`).join(', ')}): run \`tenantry migrate\` first`,
     )
   }
-  return seedDatabase(handle.db, { concurrency: handle.kind === 'postgres' ? 2 : 1, ...options })
+  return seedDatabase(handle.db, { concurrency: defaultConcurrency(handle.kind), ...options })
 }
 
 /**
