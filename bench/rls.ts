@@ -3,7 +3,7 @@
 // filter written by hand (asSystem), on one connection, alternating. Plus, in a transaction that is
 // rolled back, the same queries under the policy shapes this design replaced.
 import { type Kysely, sql } from 'kysely'
-import { asSystem, asUser } from '../lib/db/session.js'
+import { asSystem, asUser, setRequestClaims } from '../lib/db/session.js'
 import type { Database } from '../lib/db/types.js'
 import { explain, explainText, type Explained, measureArms, median, planSummary } from './measure.js'
 import { DASHBOARD_QUERIES, type DashboardParams, type DashboardQuery, type Scope } from './queries.js'
@@ -241,8 +241,7 @@ export async function measureShapes(
           await sql`savepoint ${name}`.execute(trx)
           try {
             if (scope.kind !== 'hand') {
-              const claims = JSON.stringify({ aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
-              await sql`select set_config('request.jwt.claims', ${claims}, true)`.execute(trx)
+              await setRequestClaims(trx, { aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
               await sql`set local role authenticated`.execute(trx)
             }
             await sql.raw(`set local statement_timeout = ${Math.round(options.timeoutMs)}`).execute(trx)

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
+import { setRequestClaims } from '../lib/db/session.js'
 import {
   ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS, type SelectOutcome, type WriteOutcome,
 } from '../lib/db/access-policy.js'
@@ -125,7 +126,7 @@ async function becomeActor(conn: Kysely<Database>, actor: ActorName): Promise<vo
   const uid = actorUserId(actor)
   const claims =
     uid ? { sub: uid, role: 'authenticated' } : actor === 'anon' ? { role: 'anon' } : actor === 'service' ? { role: 'service_role' } : null
-  await sql`select set_config('request.jwt.claims', ${claims ? JSON.stringify(claims) : ''}, true)`.execute(conn)
+  await setRequestClaims(conn, claims)
   const role = uid ? 'authenticated' : actor === 'anon' ? 'anon' : actor === 'service' ? 'service_role' : null
   if (role) await sql.raw(`set local role ${role}`).execute(conn)
 }
@@ -162,7 +163,7 @@ async function attempt<R>(
         await sql`rollback to savepoint cell`.execute(conn)
       }
       await sql`reset role`.execute(conn)
-      await sql`select set_config('request.jwt.claims', '', true)`.execute(conn)
+      await setRequestClaims(conn, null)
       const afterSnap = await snapshot(conn)
       let targetAfter = { exists: false, deleted: false }
       if (target) {

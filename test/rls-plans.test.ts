@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { asUser } from '../lib/db/session.js'
+import { asUser, setRequestClaims } from '../lib/db/session.js'
 import { buildDataset, type Dataset } from '../bench/dataset.js'
 import { explain, type PlanNode, planNodes } from '../bench/measure.js'
 import { type BusinessTable, DASHBOARD_QUERIES, dashboardParams, type Scope } from '../bench/queries.js'
@@ -92,7 +92,7 @@ describe('dashboard plans under RLS', () => {
         await sql`drop policy customers_select on public.customers`.execute(trx)
         await sql`create policy customers_select on public.customers for select to authenticated
                     using (organization_id::text = (select private.current_org_id())::text and deleted_at is null)`.execute(trx)
-        await sql`select set_config('request.jwt.claims', ${JSON.stringify({ sub: org.memberId, role: 'authenticated' })}, true)`.execute(trx)
+        await setRequestClaims(trx, { sub: org.memberId, role: 'authenticated' })
         await sql`set local role authenticated`.execute(trx)
         const { plan } = await explain(trx, q.build(trx, { kind: 'policy' }, dashboardParams(dataset.plan)), false)
         found = violations(plan, q.table)

@@ -33,10 +33,22 @@ function readOrEmpty(path: string): string {
 
 let generated: string
 let t: TestDb
+/**
+ * The schema as this database can hold it. Where auth.users belongs to another role (a database made
+ * by Supabase's own setup scripts), 004_comments.sql leaves its triggers without comments, as on
+ * Supabase: those COMMENT lines can't be there.
+ */
+let expected: string
+let ownsAuthUsers: boolean
+const AUTH_TRIGGER_COMMENT = /^COMMENT ON TRIGGER \S+ ON auth\.users IS /
 
 before(async () => {
   generated = await renderSchema()
   t = await freshDb()
+  const r = await sql<{ owns: boolean }>`
+    select pg_catalog.pg_has_role(relowner, 'USAGE') as owns from pg_catalog.pg_class where oid = 'auth.users'::regclass`.execute(t.db)
+  ownsAuthUsers = r.rows[0]?.owns ?? true
+  expected = ownsAuthUsers ? generated : generated.split('\n').filter((line) => !AUTH_TRIGGER_COMMENT.test(line)).join('\n')
 })
 after(async () => {
   await t?.close()
@@ -53,7 +65,7 @@ describe('supabase/schema.sql', () => {
 
   it('is the same text when dumped from PostgreSQL (DATABASE_URL)', { skip: onServer ? false : 'embedded run: DATABASE_URL is not set' }, async () => {
     const dumped = await dumpSchema(t.db)
-    assert.ok(dumped === generated, `the dump on PostgreSQL differs from the embedded one at ${firstDifference(dumped, generated)}`)
+    assert.ok(dumped === expected, `the dump on PostgreSQL differs from the embedded one at ${firstDifference(dumped, expected)}`)
   })
 
   it('is complete: applied after the compatibility layer to an empty database, it rebuilds the same schema', async () => {
@@ -62,11 +74,13 @@ describe('supabase/schema.sql', () => {
       await migrate(empty.db, {}, []) // the compatibility layer only
       await empty.db.connection().execute((conn) =>
         conn.transaction().execute(async (trx) => {
-          for (const statement of splitStatements(generated)) await sql.raw(statement).execute(trx)
+          for (const statement of splitStatements(generated)) {
+            if (ownsAuthUsers || !AUTH_TRIGGER_COMMENT.test(statement)) await sql.raw(statement).execute(trx)
+          }
         }),
       )
       const rebuilt = await dumpSchema(empty.db)
-      assert.ok(rebuilt === generated, `rebuilt from schema.sql, the schema dumps differently at ${firstDifference(rebuilt, generated)}`)
+      assert.ok(rebuilt === expected, `rebuilt from schema.sql, the schema dumps differently at ${firstDifference(rebuilt, expected)}`)
     } finally {
       await empty.close()
     }
@@ -96,8 +110,11 @@ describe('the database documents itself', () => {
         from pg_catalog.pg_trigger tg
         join pg_catalog.pg_proc p on p.oid = tg.tgfoid
         join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+        join pg_catalog.pg_class c on c.oid = tg.tgrelid
        where not tg.tgisinternal and n.nspname = any(${[...DUMPED_SCHEMAS]}::text[])
          and pg_catalog.obj_description(tg.oid, 'pg_trigger') is null
+         -- only a table's owner may comment on its triggers (auth.users on Supabase: see 004_comments.sql)
+         and pg_catalog.pg_has_role(c.relowner, 'USAGE')
       order by 1`.execute(t.db)
     assert.deepEqual(r.rows.map((row) => row.what), [], 'add a COMMENT ON for each of these in a migration')
   })

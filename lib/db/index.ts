@@ -2,7 +2,7 @@
 // migration runner. Application code imports from here.
 export { createDb, DEFAULT_DATA_DIR, redactUrl, resolveTarget, type DbHandle, type DbOptions } from './connection.js'
 export {
-  asAnon, asService, asSystem, asUser, withActor,
+  asAnon, asService, asSystem, asUser, setRequestClaims, withActor,
   type Actor, type Claims, type SessionOptions,
 } from './session.js'
 export {

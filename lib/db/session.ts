@@ -28,6 +28,23 @@ function claimsOf(actor: Actor): Claims | null {
   }
 }
 
+/**
+ * Sets the request's JWT claims for the rest of the transaction, as Supabase's API does (null: none,
+ * the system). '' rather than NULL for none: auth.uid() treats both as "no user", as Supabase's does.
+ * The per-claim settings too (PostgREST's legacy GUCs): the auth.uid() of Supabase's init scripts,
+ * before GoTrue's migrations replace it, reads request.jwt.claim.sub alone.
+ */
+export async function setRequestClaims(db: Kysely<Database>, claims: Claims | null): Promise<void> {
+  const claim = (name: string): string => {
+    const value = claims?.[name]
+    return typeof value === 'string' ? value : ''
+  }
+  await sql`select set_config('request.jwt.claims', ${claims ? JSON.stringify(claims) : ''}, true),
+                   set_config('request.jwt.claim.sub', ${claim('sub')}, true),
+                   set_config('request.jwt.claim.role', ${claim('role')}, true),
+                   set_config('request.jwt.claim.email', ${claim('email')}, true)`.execute(db)
+}
+
 export interface SessionOptions {
   /**
    * Attempts in all on serialization failure or deadlock (40001, 40P01); default 3. A retry runs fn
@@ -47,9 +64,7 @@ export async function withActor<T>(
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute(async (trx) => {
-        const claims = claimsOf(actor)
-        // '' rather than NULL for system: auth.uid() treats both as "no user", as Supabase's does.
-        await sql`select set_config('request.jwt.claims', ${claims ? JSON.stringify(claims) : ''}, true)`.execute(trx)
+        await setRequestClaims(trx, claimsOf(actor))
         if (actor.kind !== 'system') await sql.raw(`set local role ${ROLE_OF[actor.kind]}`).execute(trx)
         return fn(trx)
       })

@@ -37,9 +37,11 @@ export async function writeTenants(db: Db, plan: Plan): Promise<{ organizations:
     const base = org ? new Date(org.createdAt) : new Date(`${plan.calendar.monthStarts[0] ?? plan.calendar.end}T00:00:00Z`)
     return new Date(base.getTime() + (1 + (u.key % 90)) * 86_400_000 - (org ? 0 : 31 * 86_400_000)).toISOString()
   })
+  // Only columns every auth.users has: Supabase's init scripts create an older table than GoTrue's
+  // migrations leave (no email_confirmed_at; where it exists, confirmed_at is generated from it).
   await sql`
-    insert into auth.users (id, aud, role, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-    select id, 'authenticated', 'authenticated', email, created_at,
+    insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+    select id, 'authenticated', 'authenticated', email,
            '{"provider": "email", "providers": ["email"]}'::jsonb,
            jsonb_build_object('full_name', full_name), created_at, created_at
       from unnest(${users.map((u) => u.id)}::uuid[], ${users.map((u) => u.email)}::text[],
