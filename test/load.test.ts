@@ -265,7 +265,9 @@ async function worker(org: OrgState, user: string, isAdmin: boolean, stats: Stat
           if (pid !== undefined) stats.pids.add(pid)
         }
         return work(trx)
-      })
+        // The hot-customer work provokes lock-order deadlocks on purpose and retries in the same order,
+        // so one transaction can lose several times in a row: more attempts than the default 3.
+      }, { attempts: 6 })
       done.committed?.()
       stats.transactions++
       stats.retries += attempts - 1

@@ -32,8 +32,11 @@ describe('Supabase CLI interoperability', { skip: !onServer && 'needs a PostgreS
     try {
       const c = new pg.Client({ connectionString: target.url })
       await c.connect()
-      await c.query(readFileSync(COMPAT_FILE, 'utf8'))
-      await c.end()
+      try {
+        await c.query(readFileSync(COMPAT_FILE, 'utf8'))
+      } finally {
+        await c.end()
+      }
       const push = supabase(['db', 'push', '--db-url', noTls(target.url), '--yes'])
       assert.equal(push.status, 0, push.output)
       const h = await createDb({ databaseUrl: target.url, poolSize: 1 })

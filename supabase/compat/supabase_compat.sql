@@ -31,27 +31,35 @@ $compat$;
 -- ============================================================================
 create schema if not exists auth;
 
-create table if not exists auth.users (
-  instance_id uuid,
-  id uuid primary key,
-  aud varchar(255),
-  role varchar(255),
-  email varchar(255),
-  encrypted_password varchar(255),
-  email_confirmed_at timestamptz,
-  last_sign_in_at timestamptz,
-  raw_app_meta_data jsonb,
-  raw_user_meta_data jsonb,
-  is_super_admin boolean,
-  created_at timestamptz default now(),
-  updated_at timestamptz default now(),
-  phone text unique default null,
-  phone_confirmed_at timestamptz,
-  banned_until timestamptz,
-  is_sso_user boolean not null default false,
-  deleted_at timestamptz,
-  is_anonymous boolean not null default false
-);
+-- Checked first: where auth.users exists (Supabase), postgres may not create in auth at all, and
+-- CREATE TABLE IF NOT EXISTS checks that privilege before it looks.
+do $compat$
+begin
+  if to_regclass('auth.users') is null then
+    create table auth.users (
+      instance_id uuid,
+      id uuid primary key,
+      aud varchar(255),
+      role varchar(255),
+      email varchar(255),
+      encrypted_password varchar(255),
+      email_confirmed_at timestamptz,
+      last_sign_in_at timestamptz,
+      raw_app_meta_data jsonb,
+      raw_user_meta_data jsonb,
+      is_super_admin boolean,
+      created_at timestamptz default now(),
+      updated_at timestamptz default now(),
+      phone text unique default null,
+      phone_confirmed_at timestamptz,
+      banned_until timestamptz,
+      is_sso_user boolean not null default false,
+      deleted_at timestamptz,
+      is_anonymous boolean not null default false
+    );
+  end if;
+end
+$compat$;
 
 -- ============================================================================
 -- auth.uid(), auth.role(), auth.jwt(): Supabase's definitions. Claims are read with
