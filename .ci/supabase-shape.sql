@@ -15,6 +15,9 @@ create role supabase_auth_admin login noinherit createrole;
 -- postgres switches into the API roles, and what it creates in public is granted to them in full
 -- (Supabase's default privileges).
 grant anon, authenticated, service_role to postgres;
+-- As on Supabase: postgres may end other sessions (DROP DATABASE ... WITH (FORCE) in the tests' cleanup
+-- must stop an autovacuum worker, which runs as no role postgres is a member of).
+grant pg_signal_backend to postgres;
 alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;

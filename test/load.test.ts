@@ -325,12 +325,12 @@ describe('load: concurrent sessions of several organizations', () => {
     const got = written.filter((w) => w.table === 'audit_logs').map((w) => w.audit ?? '').sort()
     const want = [...stats.expectedAudit].sort()
     const end = await fingerprint(db)
-    assert.equal(end.counts.audit_logs - start.counts.audit_logs, want.length, 'one audit row per committed change')
     if (got.join('\n') !== want.join('\n')) {
       const missing = want.filter((x) => !got.includes(x)).slice(0, 5)
       const extra = got.filter((x) => !want.includes(x)).slice(0, 5)
       assert.fail(`audit rows differ from committed changes: ${got.length} vs ${want.length}; missing ${missing.join(', ')}; extra ${extra.join(', ')}`)
     }
+    assert.equal(end.counts.audit_logs - start.counts.audit_logs, want.length, 'one audit row per committed change')
 
     // No cross-tenant row; every audit row's actor is an admin of the organization it is filed under.
     assert.deepEqual(await crossTenantRows(db), [])
