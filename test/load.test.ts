@@ -199,8 +199,11 @@ function adminWork(org: OrgState, user: string, others: OrgState[]): Work {
     const table = org.revenue.includes(id) ? 'revenue' : 'customers'
     return async (trx) => {
       const live = await trx.selectFrom(table).select('id').where('id', '=', id).forUpdate().executeTakeFirst()
+      // Only a row this transaction holds locked: a row found deleted may be restored by another admin
+      // before the next statement (each sees a new snapshot), and the DELETE would then soft-delete it.
+      if (!live) return { audit: [], writes: 0 }
       await trx.deleteFrom(table).where('id', '=', id).execute()
-      return { audit: live ? [audit(table, 'SOFT_DELETE', id, org.id, user)] : [], writes: live ? 1 : 0 }
+      return { audit: [audit(table, 'SOFT_DELETE', id, org.id, user)], writes: 1 }
     }
   }
   // Aimed at another organization: refused (NotAuthorizedError, rolled back), or matches no row.
