@@ -54,7 +54,7 @@ describe('Supabase CLI interoperability', { skip: !onServer && 'needs a PostgreS
     }
   })
 
-  it('after our runner, supabase db push has nothing to push', async () => {
+  it('after our runner, supabase db push has nothing to push and migration list shows every file applied', async () => {
     const target = await createServerDatabase()
     try {
       const h = await createDb({ databaseUrl: target.url, poolSize: 1 })
@@ -66,6 +66,12 @@ describe('Supabase CLI interoperability', { skip: !onServer && 'needs a PostgreS
       const push = supabase(['db', 'push', '--db-url', noTls(target.url), '--yes'])
       assert.equal(push.status, 0, push.output)
       assert.match(push.output, /up to date/i)
+      // Each local file listed as applied remotely, in the CLI's own words (supabase/config.toml in place).
+      const list = supabase(['migration', 'list', '--db-url', noTls(target.url)])
+      assert.equal(list.status, 0, list.output)
+      for (const f of readMigrationFiles()) {
+        assert.match(list.output, new RegExp(`\`${f.version}\`\\s*\\|\\s*\`${f.version}\``), `${f.version} local and remote\n${list.output}`)
+      }
     } finally {
       await target.drop()
     }
