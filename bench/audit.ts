@@ -4,10 +4,9 @@
 // (the ALTER is outside the timed part); variants alternate. The customers' totals trigger stays on
 // in both: only the audit is compared.
 import { type Kysely, sql } from 'kysely'
-import { asSystem } from '../lib/db/session.js'
 import type { Database } from '../lib/db/types.js'
 import { apportion, type Dataset, insertRevenue, type OrgRows } from './dataset.js'
-import { measureArms, median } from './measure.js'
+import { measureArms, median, rolledBack } from './measure.js'
 
 export interface AuditFigure {
   name: string
@@ -21,25 +20,16 @@ export interface AuditFigure {
   runs: number
 }
 
-class Rollback extends Error {}
-
 type Db = Kysely<Database>
 
 /** Runs fn as the system in a transaction that is always rolled back; returns fn's time in ms. */
-async function timedAndRolledBack(conn: Db, audit: boolean, fn: (trx: Db) => Promise<void>): Promise<number> {
-  let ms = 0
-  try {
-    await asSystem(conn, async (trx) => {
-      if (!audit) await sql`alter table public.revenue disable trigger revenue_audit_insert`.execute(trx)
-      const t0 = performance.now()
-      await fn(trx)
-      ms = performance.now() - t0
-      throw new Rollback()
-    }, { attempts: 1 })
-  } catch (e) {
-    if (!(e instanceof Rollback)) throw e
-  }
-  return ms
+function timedAndRolledBack(conn: Db, audit: boolean, fn: (trx: Db) => Promise<void>): Promise<number> {
+  return rolledBack(conn, async (trx) => {
+    if (!audit) await sql`alter table public.revenue disable trigger revenue_audit_insert`.execute(trx)
+    const t0 = performance.now()
+    await fn(trx)
+    return performance.now() - t0
+  })
 }
 
 // Counters far above the dataset's own, so the inserted ids never collide with existing rows.

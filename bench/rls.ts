@@ -5,7 +5,7 @@
 import { type Kysely, sql } from 'kysely'
 import { asSystem, asUser, setRequestClaims } from '../lib/db/session.js'
 import type { Database } from '../lib/db/types.js'
-import { explain, explainText, type Explained, measureArms, median, planSummary } from './measure.js'
+import { explain, explainText, type Explained, measureArms, median, planSummary, rolledBack } from './measure.js'
 import { DASHBOARD_QUERIES, type DashboardParams, type DashboardQuery, type Scope } from './queries.js'
 
 export interface Tenant {
@@ -218,8 +218,6 @@ export interface ShapeResult {
   plans: { shape: string; query: string; org: string; text: string }[]
 }
 
-class Rollback extends Error {}
-
 /**
  * For each shape: in a transaction, applies its DDL, measures the dashboard as a member (RLS alone)
  * against the hand-written query, records the plans for the last tenant, and rolls back.
@@ -231,68 +229,63 @@ export async function measureShapes(
 ): Promise<ShapeResult> {
   const result: ShapeResult = { figures: [], plans: [] }
   for (const shape of options.shapes ?? POLICY_SHAPES) {
-    try {
-      await conn.transaction().execute(async (trx) => {
-        for (const statement of shape.ddl) await sql.raw(statement).execute(trx)
-        let sp = 0
-        /** One statement in a savepoint, as the member (or the system by hand): a timeout costs the run, not the transaction. */
-        const inSavepoint = async <T>(scope: Scope, tenant: Tenant, fn: () => Promise<T>): Promise<T | 'timeout'> => {
-          const name = sql.raw(`bench_${++sp}`)
-          await sql`savepoint ${name}`.execute(trx)
-          try {
-            if (scope.kind !== 'hand') {
-              await setRequestClaims(trx, { aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
-              await sql`set local role authenticated`.execute(trx)
-            }
-            await sql.raw(`set local statement_timeout = ${Math.round(options.timeoutMs)}`).execute(trx)
-            return await fn()
-          } catch (err) {
-            if (err instanceof Error && /statement timeout|canceling statement/i.test(err.message)) return 'timeout'
-            throw err
-          } finally {
-            await sql`rollback to savepoint ${name}`.execute(trx)
-            await sql`release savepoint ${name}`.execute(trx)
+    await rolledBack(conn, async (trx) => {
+      for (const statement of shape.ddl) await sql.raw(statement).execute(trx)
+      let sp = 0
+      /** One statement in a savepoint, as the member (or the system by hand): a timeout costs the run, not the transaction. */
+      const inSavepoint = async <T>(scope: Scope, tenant: Tenant, fn: () => Promise<T>): Promise<T | 'timeout'> => {
+        const name = sql.raw(`bench_${++sp}`)
+        await sql`savepoint ${name}`.execute(trx)
+        try {
+          if (scope.kind !== 'hand') {
+            await setRequestClaims(trx, { aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
+            await sql`set local role authenticated`.execute(trx)
           }
+          await sql.raw(`set local statement_timeout = ${Math.round(options.timeoutMs)}`).execute(trx)
+          return await fn()
+        } catch (err) {
+          if (err instanceof Error && /statement timeout|canceling statement/i.test(err.message)) return 'timeout'
+          throw err
+        } finally {
+          await sql`rollback to savepoint ${name}`.execute(trx)
+          await sql`release savepoint ${name}`.execute(trx)
         }
-        for (const tenant of tenants) {
-          for (const q of DASHBOARD_QUERIES) {
-            let timeouts = 0
-            let plan = ''
-            const hand: Scope = { kind: 'hand', orgId: tenant.id }
-            const policy: Scope = { kind: 'policy' }
-            const runHand = async (): Promise<number> => {
-              const e = await inSavepoint(hand, tenant, () => explain(trx, q.build(trx, hand, params)))
-              return e === 'timeout' ? options.timeoutMs : e.totalMs
-            }
-            const runShape = async (): Promise<number> => {
-              const e = await inSavepoint(policy, tenant, () => explain(trx, q.build(trx, policy, params)))
-              if (e === 'timeout') {
-                timeouts++
-                return options.timeoutMs
-              }
-              plan = planSummary(e.plan)
-              return e.totalMs
-            }
-            const [h = [], a = []] = await measureArms([runHand, runShape], { iterations: options.iterations, warmup: 0, budgetMs: options.budgetMs })
-            const handMs = median(h)
-            const shapeMs = median(a)
-            result.figures.push({ shape: shape.name, query: q.name, org: tenant.label, handMs, shapeMs, ratio: shapeMs / handMs, timeouts, plan, iterations: a.length })
-            log(`  ${shape.name} ${tenant.label} ${q.name}: ${shapeMs.toFixed(2)} ms vs ${handMs.toFixed(2)} ms by hand` +
-              `${timeouts ? ` (${timeouts} timeouts)` : ''}`)
+      }
+      for (const tenant of tenants) {
+        for (const q of DASHBOARD_QUERIES) {
+          let timeouts = 0
+          let plan = ''
+          const hand: Scope = { kind: 'hand', orgId: tenant.id }
+          const policy: Scope = { kind: 'policy' }
+          const runHand = async (): Promise<number> => {
+            const e = await inSavepoint(hand, tenant, () => explain(trx, q.build(trx, hand, params)))
+            return e === 'timeout' ? options.timeoutMs : e.totalMs
           }
-        }
-        const last = tenants[tenants.length - 1]
-        if (last) {
-          for (const q of DASHBOARD_QUERIES) {
-            const text = await inSavepoint({ kind: 'policy' }, last, () => explainText(trx, q.build(trx, { kind: 'policy' }, params)))
-            result.plans.push({ shape: shape.name, query: q.name, org: last.label, text: text === 'timeout' ? `(over ${options.timeoutMs} ms)` : text })
+          const runShape = async (): Promise<number> => {
+            const e = await inSavepoint(policy, tenant, () => explain(trx, q.build(trx, policy, params)))
+            if (e === 'timeout') {
+              timeouts++
+              return options.timeoutMs
+            }
+            plan = planSummary(e.plan)
+            return e.totalMs
           }
+          const [h = [], a = []] = await measureArms([runHand, runShape], { iterations: options.iterations, warmup: 0, budgetMs: options.budgetMs })
+          const handMs = median(h)
+          const shapeMs = median(a)
+          result.figures.push({ shape: shape.name, query: q.name, org: tenant.label, handMs, shapeMs, ratio: shapeMs / handMs, timeouts, plan, iterations: a.length })
+          log(`  ${shape.name} ${tenant.label} ${q.name}: ${shapeMs.toFixed(2)} ms vs ${handMs.toFixed(2)} ms by hand` +
+            `${timeouts ? ` (${timeouts} timeouts)` : ''}`)
         }
-        throw new Rollback()
-      })
-    } catch (e) {
-      if (!(e instanceof Rollback)) throw e
-    }
+      }
+      const last = tenants[tenants.length - 1]
+      if (last) {
+        for (const q of DASHBOARD_QUERIES) {
+          const text = await inSavepoint({ kind: 'policy' }, last, () => explainText(trx, q.build(trx, { kind: 'policy' }, params)))
+          result.plans.push({ shape: shape.name, query: q.name, org: last.label, text: text === 'timeout' ? `(over ${options.timeoutMs} ms)` : text })
+        }
+      }
+    })
   }
   return result
 }

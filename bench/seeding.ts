@@ -7,11 +7,11 @@ import { type Kysely, sql } from 'kysely'
 import { defaultConcurrency, runSeed } from '../cli/commands/seed.js'
 import type { DbHandle } from '../lib/db/connection.js'
 import { migrate } from '../lib/db/migrator.js'
-import { asSystem } from '../lib/db/session.js'
 import type { Database } from '../lib/db/types.js'
 import { SEED_DEFAULTS } from '../lib/seed/index.js'
 import { customerBatches, planTenants, type SeedConfig } from '../lib/seed/plan.js'
 import { customerBatchQuery, writeTenants } from '../lib/seed/write.js'
+import { rolledBack } from './measure.js'
 
 /** Revenue rows per second the issue asks of the seed, audit on, on the 2-core machine. */
 export const SEEDING_TARGETS = { postgres: 50_000, embedded: 20_000 } as const
@@ -63,33 +63,27 @@ async function batchBreakdown(db: Kysely<Database>, config: SeedConfig): Promise
   const plan = planTenants(config)
   const first = customerBatches(plan, SEED_DEFAULTS.batchSize).next()
   if (first.done) return { revenueRows: 0, executionMs: 0, parts: [] }
-  const rollback = new Error('rollback')
-  let result: SeedingFigure['breakdown'] | undefined
-  try {
-    await asSystem(db, async (trx) => {
-      await writeTenants(trx, plan)
-      const q = customerBatchQuery(plan, first.value).compile(trx)
-      const out = await trx.executeQuery<{ 'QUERY PLAN': ExplainJson[] }>({ ...q, sql: `explain (analyze, format json) ${q.sql}` })
-      const json = out.rows[0]?.['QUERY PLAN'][0]
-      if (!json) throw new Error('EXPLAIN returned no plan')
-      const revenueRows = Number((await sql<{ n: string }>`select count(*) as n from public.revenue`.execute(trx)).rows[0]?.n ?? 0)
-      const totals = new Map<SeedingPart['part'], number>()
-      for (const t of json.Triggers ?? []) totals.set(partOf(t), (totals.get(partOf(t)) ?? 0) + t.Time)
-      const triggerMs = [...totals.values()].reduce((a, b) => a + b, 0)
-      totals.set('rows, indexes and generating them', json['Execution Time'] - triggerMs)
-      const executionMs = json['Execution Time']
-      result = {
-        revenueRows,
-        executionMs,
-        parts: [...totals].map(([part, ms]) => ({ part, ms, share: ms / executionMs })).sort((a, b) => b.ms - a.ms),
-      }
-      throw rollback
-    })
-  } catch (e) {
-    if (e !== rollback) throw e
-  }
-  if (!result) throw new Error('no breakdown measured')
-  return result
+  return rolledBack(db, async (trx) => {
+    await writeTenants(trx, plan)
+    const q = customerBatchQuery(plan, first.value).compile(trx)
+    const out = await trx.executeQuery<{ 'QUERY PLAN': ExplainJson[] }>({ ...q, sql: `explain (analyze, format json) ${q.sql}` })
+    const json = out.rows[0]?.['QUERY PLAN'][0]
+    if (!json) throw new Error('EXPLAIN returned no plan')
+    const revenueRows = Number((await sql<{ n: string }>`select count(*) as n from public.revenue`.execute(trx)).rows[0]?.n ?? 0)
+    const totals = new Map<SeedingPart['part'], number>()
+    for (const t of json.Triggers ?? []) {
+      const part = partOf(t)
+      totals.set(part, (totals.get(part) ?? 0) + t.Time)
+    }
+    const executionMs = json['Execution Time']
+    const triggerMs = [...totals.values()].reduce((a, b) => a + b, 0)
+    totals.set('rows, indexes and generating them', executionMs - triggerMs)
+    return {
+      revenueRows,
+      executionMs,
+      parts: [...totals].map(([part, ms]) => ({ part, ms, share: ms / executionMs })).sort((a, b) => b.ms - a.ms),
+    }
+  })
 }
 
 /** Seeds a fresh, empty database (migrated here) with `config`, as `tenantry seed` does. */
