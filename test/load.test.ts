@@ -260,6 +260,8 @@ async function worker(org: OrgState, user: string, isAdmin: boolean, stats: Stat
     const work = isAdmin ? adminWork(org, user, others) : memberWork(org)
     let attempts = 0
     try {
+      // The hot-customer work provokes lock-order deadlocks on purpose and retries in the same order,
+      // so one transaction can lose several times in a row: more attempts than the default 3.
       const done = await asUser(db, user, async (trx) => {
         attempts++
         if (attempts === 1 && stats.transactions % 50 === 0) {
@@ -268,8 +270,6 @@ async function worker(org: OrgState, user: string, isAdmin: boolean, stats: Stat
           if (pid !== undefined) stats.pids.add(pid)
         }
         return work(trx)
-        // The hot-customer work provokes lock-order deadlocks on purpose and retries in the same order,
-        // so one transaction can lose several times in a row: more attempts than the default 3.
       }, { attempts: 6 })
       done.committed?.()
       stats.transactions++
