@@ -4,7 +4,7 @@
 // (the ALTER is outside the timed part); variants alternate. The customers' totals trigger stays on
 // in both: only the audit is compared.
 import { type Kysely, sql } from 'kysely'
-import type { Database } from '../lib/db/types.js'
+import type { Database } from '../lib/db/index.js'
 import { apportion, type Dataset, insertRevenue, type OrgRows } from './dataset.js'
 import { measureArms, median, rolledBack } from './measure.js'
 

@@ -9,8 +9,7 @@
 // its planned size, so every table grows by about the same factor and the fixed organization's own
 // rows never change.
 import { type Kysely, sql } from 'kysely'
-import { asSystem } from '../lib/db/session.js'
-import type { Database } from '../lib/db/types.js'
+import { asSystem, type Database } from '../lib/db/index.js'
 import { customerBatches, ID_KIND, idPrefix, type Plan, type PlannedCustomer, planTenants } from '../lib/seed/plan.js'
 import { writeCustomerBatch, writeTenants } from '../lib/seed/write.js'
 

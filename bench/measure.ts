@@ -4,8 +4,7 @@
 // variants of a query are compared on what the database does for them. Variants ("arms") are run
 // alternately on one connection, in a rotating order, after a warm-up.
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
-import { asSystem } from '../lib/db/session.js'
-import type { Database } from '../lib/db/types.js'
+import { asSystem, type Database } from '../lib/db/index.js'
 
 export interface PlanNode {
   nodeType: string
@@ -132,19 +131,7 @@ export async function measureArms(arms: (() => Promise<number>)[], options: ArmO
   return times
 }
 
-class Rollback extends Error {}
-
 /** Runs fn as the system in a transaction that is always rolled back (never retried); returns fn's result. */
-export async function rolledBack<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  let result: { value: T } | undefined
-  try {
-    await asSystem(db, async (trx) => {
-      result = { value: await fn(trx) }
-      throw new Rollback()
-    }, { attempts: 1 })
-  } catch (e) {
-    if (!(e instanceof Rollback)) throw e
-  }
-  if (!result) throw new Error('rolledBack: fn did not complete')
-  return result.value
+export function rolledBack<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return asSystem(db, fn, { attempts: 1, rollback: true })
 }

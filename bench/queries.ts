@@ -8,7 +8,7 @@
 //           organization id: the planner then sees the tenant's id (and its share of the table) as
 //           it does by hand, while the policy still decides what is visible.
 import { type Kysely, type RawBuilder, sql } from 'kysely'
-import type { Database } from '../lib/db/types.js'
+import type { Database } from '../lib/db/index.js'
 import type { Plan } from '../lib/seed/plan.js'
 
 export type Scope = { kind: 'policy' } | { kind: 'hand'; orgId: string } | { kind: 'hinted'; orgId: string }

@@ -3,8 +3,7 @@
 // filter written by hand (asSystem), on one connection, alternating. Plus, in a transaction that is
 // rolled back, the same queries under the policy shapes this design replaced.
 import { type Kysely, sql } from 'kysely'
-import { asSystem, asUser, setRequestClaims } from '../lib/db/session.js'
-import type { Database } from '../lib/db/types.js'
+import { asSystem, asUser, type Database, setRequestClaims } from '../lib/db/index.js'
 import { explain, explainText, type Explained, measureArms, median, planSummary, rolledBack } from './measure.js'
 import { DASHBOARD_QUERIES, type DashboardParams, type DashboardQuery, type Scope } from './queries.js'
 

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { integerOption } from '../cli/commands/seed.js'
-import { PROJECT_ROOT } from '../lib/db/migrations.js'
+import { PROJECT_ROOT } from '../lib/paths.js'
 import { type BenchOptions, defaultOptions, runBench } from './index.js'
 import { renderTables, resultFileName } from './report.js'
 

@@ -5,9 +5,8 @@
 // statement, rolled back), so that a missed target says what it would take.
 import { type Kysely, sql } from 'kysely'
 import { defaultConcurrency, runSeed } from '../cli/commands/seed.js'
-import type { DbHandle } from '../lib/db/connection.js'
-import { migrate } from '../lib/db/migrator.js'
-import type { Database } from '../lib/db/types.js'
+import type { Database, DbHandle } from '../lib/db/index.js'
+import { migrate } from '../lib/migrate/index.js'
 import { SEED_DEFAULTS } from '../lib/seed/index.js'
 import { customerBatches, planTenants, type SeedConfig } from '../lib/seed/plan.js'
 import { customerBatchQuery, writeTenants } from '../lib/seed/write.js'

@@ -9,7 +9,7 @@ const [mode, dir, member, customers] = process.argv.slice(2)
 
 async function prepare(dataDir: string, organizations: number, customers: number): Promise<void> {
   const { createDb } = await import('../lib/db/connection.js')
-  const { migrate } = await import('../lib/db/migrator.js')
+  const { migrate } = await import('../lib/migrate/migrator.js')
   const { seedDatabase } = await import('../lib/seed/index.js')
   const handle = await createDb({ dataDir })
   try {

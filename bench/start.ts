@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { PROJECT_ROOT } from '../lib/db/migrations.js'
+import { PROJECT_ROOT } from '../lib/paths.js'
 import { median } from './measure.js'
 
 const run = promisify(execFile)

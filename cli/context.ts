@@ -4,7 +4,7 @@
 // path — success, error, Ctrl-C — because the embedded database holds a lock file while open.
 import type { Command } from 'commander'
 import { sql } from 'kysely'
-import { createDb, type DbHandle, type DbOptions, redactUrl, resolveTarget } from '../lib/db/connection.js'
+import { createDb, type DbHandle, type DbOptions, redactUrl, resolveTarget } from '../lib/db/index.js'
 import { ConnectionError, errorText, InterruptedError } from './output.js'
 
 export interface DbCommandOptions {

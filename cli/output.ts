@@ -3,8 +3,7 @@
 // Exit codes shared by every command: 0 success, 1 error (a user mistake or a failed operation),
 // 2 cannot connect to the database, 130 interrupted (Ctrl-C). Commands that report a state add
 // their own (status: 3 pending, 4 drift; doctor: 3 findings), documented in their --help.
-import { DataDirLockedError } from '../lib/db/lock.js'
-import { ConnectionLostError, DbError } from '../lib/db/errors.js'
+import { ConnectionLostError, DataDirLockedError, DbError } from '../lib/db/index.js'
 
 export const EXIT = { ok: 0, error: 1, connection: 2, interrupted: 130 } as const
 

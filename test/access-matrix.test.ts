@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
-import { setRequestClaims } from '../lib/db/session.js'
+import { type Database, setRequestClaims } from '../lib/db/index.js'
 import {
   ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS, type SelectOutcome, type WriteOutcome,
-} from '../lib/db/access-policy.js'
-import type { Database } from '../lib/db/types.js'
+} from '../lib/devtools/access-policy.js'
 import { type Cast, createAuthUser, createCast } from './support/fixtures.js'
 import { freshDb, type TestDb } from './support/db.js'
 

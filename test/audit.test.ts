@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { asService, asSystem, asUser } from '../lib/db/session.js'
-import type { AuditLog } from '../lib/db/types.js'
+import { asService, asSystem, asUser, type AuditLog } from '../lib/db/index.js'
 import { type Cast, createCast } from './support/fixtures.js'
 import { freshDb, type TestDb } from './support/db.js'
 

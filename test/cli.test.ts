@@ -2,8 +2,8 @@
 // exit codes, and one clear line (never a stack trace) for each kind of mistake.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { readMigrationFiles } from '../lib/db/migrations.js'
-import { lockDataDir } from '../lib/db/lock.js'
+import { readMigrationFiles } from '../lib/migrate/index.js'
+import { lockDataDir } from '../lib/db/data-dir-lock.js'
 import { buildProgram } from '../cli/program.js'
 import { onServer } from './support/db.js'
 import { type CliTarget, cliTarget, lines, type RunResult } from './support/cli.js'
@@ -34,7 +34,7 @@ function json<T>(r: RunResult): T {
 }
 
 const COMMANDS = ['demo', 'migrate', 'status', 'reset', 'seed', 'sql', 'audit', 'doctor', 'gen-types', 'dump-schema']
-const MIGRATIONS = readMigrationFiles().map((f) => `${f.version}_${f.name}.sql`)
+const MIGRATIONS = readMigrationFiles().map((f) => f.file)
 
 interface SeedJson {
   counts: { organizations: number; users: number; customers: number; revenue: number; activities: number; aiUsage: number }

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
-import { PROJECT_ROOT } from '../lib/db/migrations.js'
+import { PROJECT_ROOT } from '../lib/paths.js'
 import { ROUNDTRIP_DATES } from './support/date-cases.js'
 
 const run = promisify(execFile)

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { sql } from 'kysely'
-import { asService, asSystem, asUser } from '../lib/db/session.js'
+import { asService, asSystem, asUser } from '../lib/db/index.js'
 import { type Cast, createCast } from './support/fixtures.js'
 import { freshDb, onServer, type TestDb } from './support/db.js'
 

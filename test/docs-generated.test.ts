@@ -4,9 +4,9 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { before, describe, it } from 'node:test'
-import { ACCESS_POLICY, ACTORS, OPERATIONS } from '../lib/db/access-policy.js'
-import { ACCESS_POLICY_FILE, ERD_FILE, type GeneratedFile, parseLegend, renderDocs } from '../lib/db/docs-gen.js'
-import { PROJECT_ROOT } from '../lib/db/migrations.js'
+import { ACCESS_POLICY, ACTORS, OPERATIONS } from '../lib/devtools/access-policy.js'
+import { ACCESS_POLICY_FILE, ERD_FILE, type GeneratedFile, parseLegend, renderDocs } from '../lib/devtools/docs-gen.js'
+import { PROJECT_ROOT } from '../lib/paths.js'
 
 const REGENERATE = 'npx tsx cli/commands/dump-schema.ts (or: npm run tenantry -- dump-schema)'
 

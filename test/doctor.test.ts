@@ -2,9 +2,9 @@
 // transaction that is rolled back afterwards, is found and named.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { sql, type Transaction } from 'kysely'
-import { type DoctorCheck, type Finding, runDoctor, unwrappedHelperCalls } from '../lib/db/doctor.js'
-import type { Database } from '../lib/db/types.js'
+import { sql } from 'kysely'
+import { type DoctorCheck, type Finding, runDoctor, unwrappedHelperCalls } from '../lib/devtools/doctor.js'
+import { asSystem, type Database } from '../lib/db/index.js'
 import { freshDb, type TestDb } from './support/db.js'
 
 let t: TestDb
@@ -15,24 +15,12 @@ after(async () => {
   await t.close()
 })
 
-class Rollback extends Error {
-  constructor(readonly findings: Finding[]) {
-    super('rollback')
-  }
-}
-
 /** Findings after `ddl` ran, in a transaction rolled back afterwards. */
 async function findingsAfter(ddl: string[]): Promise<Finding[]> {
-  try {
-    await t.db.transaction().execute(async (trx: Transaction<Database>) => {
-      for (const statement of ddl) await sql.raw(statement).execute(trx)
-      throw new Rollback(await runDoctor<Database>(trx))
-    })
-  } catch (e) {
-    if (e instanceof Rollback) return e.findings
-    throw e
-  }
-  throw new Error('unreachable')
+  return asSystem(t.db, async (trx) => {
+    for (const statement of ddl) await sql.raw(statement).execute(trx)
+    return runDoctor<Database>(trx)
+  }, { attempts: 1, rollback: true })
 }
 
 function only(findings: Finding[], check: DoctorCheck): Finding[] {

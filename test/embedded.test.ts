@@ -7,9 +7,9 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { createDb } from '../lib/db/connection.js'
-import { DataDirLockedError, lockDataDir } from '../lib/db/lock.js'
-import { migrate } from '../lib/db/migrator.js'
+import { lockDataDir } from '../lib/db/data-dir-lock.js'
+import { createDb, DataDirLockedError } from '../lib/db/index.js'
+import { migrate } from '../lib/migrate/index.js'
 
 const root = mkdtempSync(join(tmpdir(), 'tenantry-embedded-'))
 after(() => rmSync(root, { recursive: true, force: true }))

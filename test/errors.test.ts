@@ -6,11 +6,8 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { type Kysely, sql } from 'kysely'
 import {
-  ConflictError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError, translated, translateError,
-} from '../lib/db/errors.js'
-import { createOrganization } from '../lib/db/organizations.js'
-import { asAnon, asSystem, asUser } from '../lib/db/session.js'
-import type { Database } from '../lib/db/types.js'
+  asAnon, asSystem, asUser, ConflictError, createOrganization, type Database, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError, translated, translateError,
+} from '../lib/db/index.js'
 import { type TestDb, freshDb } from './support/db.js'
 import { expectError } from './support/expect-error.js'
 import { type Cast, createAuthUser, createCast } from './support/fixtures.js'

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { ConflictError, InvalidInputError, NotAuthorizedError } from '../lib/db/errors.js'
-import { asAnon, asService, asSystem, asUser } from '../lib/db/session.js'
+import {
+  asAnon, asService, asSystem, asUser, ConflictError, InvalidInputError, NotAuthorizedError,
+} from '../lib/db/index.js'
 import { type Cast, createAuthUser, createCast } from './support/fixtures.js'
 import { freshDb, type TestDb } from './support/db.js'
 

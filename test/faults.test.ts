@@ -11,11 +11,9 @@ import type { Readable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import { after, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { createDb, type DbHandle } from '../lib/db/connection.js'
-import { DataDirLockedError } from '../lib/db/lock.js'
-import { MIGRATIONS_DIR, PROJECT_ROOT, readMigrationFiles } from '../lib/db/migrations.js'
-import { migrate, status } from '../lib/db/migrator.js'
-import { asSystem, asUser } from '../lib/db/session.js'
+import { asSystem, asUser, createDb, DataDirLockedError, type DbHandle } from '../lib/db/index.js'
+import { migrate, migrationStatus, readMigrationFiles } from '../lib/migrate/index.js'
+import { MIGRATIONS_DIR, PROJECT_ROOT } from '../lib/paths.js'
 import { createServerDatabase, freshDb, onServer } from './support/db.js'
 import { createCast } from './support/fixtures.js'
 import { crossTenantRows, inconsistentCustomers } from './support/invariants.js'
@@ -113,7 +111,7 @@ function committedBatches(child: Child): number[] {
 
 /** After a killed writer: migrations intact, every batch whole, committed ones all there, totals consistent. */
 async function verifyWriterDatabase(h: DbHandle, committed: readonly number[]): Promise<{ batches: Map<number, number>; rows: number }> {
-  const st = await status(h.db)
+  const st = await migrationStatus(h.db)
   assert.deepEqual(st.pending.map((f) => f.version), [], 'no pending migration')
   assert.deepEqual(st.changed, [], 'no changed migration')
   assert.deepEqual(st.applied.map((a) => a.version), readMigrationFiles().map((f) => f.version), 'every migration recorded once')
@@ -213,7 +211,7 @@ describe('SIGKILL of a process writing the embedded database', { skip: embeddedO
     await kill(child)
     const h = await createDb({ dataDir: dir })
     try {
-      const st = await status(h.db)
+      const st = await migrationStatus(h.db)
       assert.deepEqual(st.applied, [], 'no history row of the killed file')
       const objects = await sql<{ tables: number; private: number; functions: number }>`
         select (select count(*)::int from pg_catalog.pg_tables where schemaname = 'public') as tables,

@@ -4,16 +4,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { type Kysely, sql } from 'kysely'
-import { recordAiUsage } from '../lib/db/ai-usage.js'
-import { readAuditTrail } from '../lib/db/audit-trail.js'
-import { ConflictError, InvalidInputError, NotAuthorizedError, NotFoundError } from '../lib/db/errors.js'
-import { changeRole, removeMember } from '../lib/db/members.js'
-import { createOrganization } from '../lib/db/organizations.js'
-import { getPreferences, setPreferences } from '../lib/db/preferences.js'
-import { asAnon, asService, asSystem, asUser } from '../lib/db/session.js'
-import { listDeleted, restore, SOFT_DELETE_TABLES, softDelete, type SoftDeleteTable } from '../lib/db/soft-delete.js'
-import type { Activity, AuditLog, Customer, Database, Profile, Revenue } from '../lib/db/types.js'
-import * as api from '../lib/db/index.js'
+import {
+  type Activity, asAnon, asService, asSystem, asUser, type AuditLog, changeRole, ConflictError, createOrganization, type Customer, type Database, getPreferences, InvalidInputError, listDeleted, NotAuthorizedError, NotFoundError, type Profile, readAuditTrail, recordAiUsage, removeMember, restore, type Revenue, setPreferences, SOFT_DELETE_TABLES, softDelete, type SoftDeleteTable,
+} from '../lib/db/index.js'
 import { type TestDb, freshDb } from './support/db.js'
 import { expectError } from './support/expect-error.js'
 import { type Cast, createAuthUser, createCast } from './support/fixtures.js'
@@ -680,22 +673,4 @@ describe('readAuditTrail', () => {
     const page = await read({ limit: 1 })
     await expectError(read({ cursor: page.nextCursor ?? '', offset: 1 }), InvalidInputError, { message: /not both/ })
   })
-})
-
-test('lib/db/index.ts exports the flows with the sessions, errors and types', () => {
-  assert.equal(api.createOrganization, createOrganization)
-  assert.equal(api.changeRole, changeRole)
-  assert.equal(api.removeMember, removeMember)
-  assert.equal(api.softDelete, softDelete)
-  assert.equal(api.restore, restore)
-  assert.equal(api.listDeleted, listDeleted)
-  assert.equal(api.recordAiUsage, recordAiUsage)
-  assert.equal(api.getPreferences, getPreferences)
-  assert.equal(api.setPreferences, setPreferences)
-  assert.equal(api.readAuditTrail, readAuditTrail)
-  assert.equal(api.asUser, asUser)
-  assert.equal(api.NotAuthorizedError, NotAuthorizedError)
-  for (const name of ['createDb', 'withActor', 'asAnon', 'asService', 'asSystem', 'translated', 'translateError', 'migrate', 'TABLE_NAMES'] as const) {
-    assert.ok(api[name], name)
-  }
 })

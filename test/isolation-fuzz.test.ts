@@ -24,18 +24,9 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { recordAiUsage } from '../lib/db/ai-usage.js'
-import { readAuditTrail } from '../lib/db/audit-trail.js'
-import { ConflictError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError } from '../lib/db/errors.js'
-import { changeRole, removeMember } from '../lib/db/members.js'
-import { createOrganization } from '../lib/db/organizations.js'
-import { getPreferences, setPreferences } from '../lib/db/preferences.js'
-import { asAnon, asService, asSystem, asUser } from '../lib/db/session.js'
-import { listDeleted, restore, softDelete, type SoftDeleteTable } from '../lib/db/soft-delete.js'
 import {
-  ACTIVITY_TYPES, type ActivityType, CUSTOMER_STATUSES, type CustomerStatus, type Database, type ProfileRole,
-  THEME_PREFERENCES, type ThemePreference,
-} from '../lib/db/types.js'
+  ACTIVITY_TYPES, type ActivityType, asAnon, asService, asSystem, asUser, changeRole, ConflictError, createOrganization, CUSTOMER_STATUSES, type CustomerStatus, type Database, DbError, getPreferences, InvalidInputError, listDeleted, NotAuthorizedError, NotFoundError, type ProfileRole, readAuditTrail, recordAiUsage, removeMember, restore, setPreferences, softDelete, type SoftDeleteTable, THEME_PREFERENCES, type ThemePreference,
+} from '../lib/db/index.js'
 import { freshDb, onServer, type TestDb } from './support/db.js'
 import {
   type Counts, crossTenantRows, fingerprint, inconsistentCustomers, TRACKED, type Tracked, writtenSince,

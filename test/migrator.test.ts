@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { createDb } from '../lib/db/connection.js'
-import { MIGRATIONS_DIR, readCompatStatements, readMigrationFiles } from '../lib/db/migrations.js'
-import { MigrationError, migrate, needsCompat, reset, status } from '../lib/db/migrator.js'
-import { isCommentOnly, splitStatements } from '../lib/db/sql-split.js'
+import { createDb } from '../lib/db/index.js'
+import { isCommentOnly, migrate, MigrationError, migrationStatus, needsCompat, readCompatStatements, readMigrationFiles, resetDatabase, splitStatements } from '../lib/migrate/index.js'
+import { MIGRATIONS_DIR } from '../lib/paths.js'
 import { freshDb, onServer, type TestDb } from './support/db.js'
 
 describe('splitStatements (the Supabase CLI way)', () => {
@@ -78,7 +77,7 @@ describe('migrate', () => {
       e instanceof MigrationError && /900_broken\.sql: statement 2 failed/.test(e.message))
     const table = await sql<{ t: string | null }>`select to_regclass('public.half_done')::text as t`.execute(t.db)
     assert.equal(table.rows[0]?.t, null)
-    const st = await status(t.db, readMigrationFiles(dir))
+    const st = await migrationStatus(t.db, readMigrationFiles(dir))
     assert.deepEqual(st.pending.map((f) => f.version), ['900'])
     rmSync(join(dir, '900_broken.sql'))
   })
@@ -88,10 +87,10 @@ describe('migrate', () => {
     assert.ok(first)
     writeFileSync(join(dir, '901_new.sql'), 'create table public.should_not_exist (id int);')
     writeFileSync(first.path, `${readFileSync(first.path, 'utf8')}\nselect 1;\n`)
-    const st = await status(t.db, readMigrationFiles(dir))
+    const st = await migrationStatus(t.db, readMigrationFiles(dir))
     assert.deepEqual(st.changed.map((f) => f.version), [first.version])
     await assert.rejects(migrate(t.db, {}, readMigrationFiles(dir)), (e: unknown) =>
-      e instanceof MigrationError && e.message.includes(`${first.version}_${first.name}.sql`))
+      e instanceof MigrationError && e.message.includes(first.file))
     const table = await sql<{ t: string | null }>`select to_regclass('public.should_not_exist')::text as t`.execute(t.db)
     assert.equal(table.rows[0]?.t, null)
     cpSync(MIGRATIONS_DIR, dir, { recursive: true })
@@ -101,13 +100,13 @@ describe('migrate', () => {
   it('takes a database migrated by the Supabase CLI as up to date', async () => {
     // The CLI's first table had only a version column; a database from then must still be understood.
     await sql`alter table supabase_migrations.schema_migrations drop column statements, drop column name`.execute(t.db)
-    const st = await status(t.db, readMigrationFiles(dir))
+    const st = await migrationStatus(t.db, readMigrationFiles(dir))
     assert.deepEqual([st.pending, st.changed, st.missingLocally], [[], [], []])
     assert.deepEqual(await migrate(t.db, {}, readMigrationFiles(dir)), { compatApplied: false, applied: [] })
   })
 
   it('reset empties the database; migrate rebuilds it', async () => {
-    await reset(t.db)
+    await resetDatabase(t.db)
     const tables = await sql<{ n: string }>`select count(*)::text as n from pg_catalog.pg_tables where schemaname = 'public'`.execute(t.db)
     assert.equal(tables.rows[0]?.n, '0')
     const again = await migrate(t.db, {}, readMigrationFiles(dir))

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { asUser, setRequestClaims } from '../lib/db/session.js'
+import { asSystem, asUser, setRequestClaims } from '../lib/db/index.js'
 import { buildDataset, type Dataset } from '../bench/dataset.js'
 import { explain, type PlanNode, planNodes } from '../bench/measure.js'
 import { type BusinessTable, DASHBOARD_QUERIES, dashboardParams, type Scope } from '../bench/queries.js'
@@ -59,8 +59,6 @@ function violations(plan: PlanNode, table: BusinessTable): string[] {
   return found
 }
 
-class Rollback extends Error {}
-
 describe('dashboard plans under RLS', () => {
   it('the dataset has a large and a small organization', () => {
     assert.ok(dataset.largest.rows.activities > 20 * dataset.small.rows.activities,
@@ -86,21 +84,15 @@ describe('dashboard plans under RLS', () => {
     const org = dataset.largest
     const q = DASHBOARD_QUERIES.find((x) => x.table === 'customers')
     assert.ok(q)
-    let found: string[] = []
-    try {
-      await t.db.transaction().execute(async (trx) => {
+    const found = await asSystem(t.db, async (trx) => {
         await sql`drop policy customers_select on public.customers`.execute(trx)
         await sql`create policy customers_select on public.customers for select to authenticated
                     using (organization_id::text = (select private.current_org_id())::text and deleted_at is null)`.execute(trx)
         await setRequestClaims(trx, { sub: org.memberId, role: 'authenticated' })
         await sql`set local role authenticated`.execute(trx)
         const { plan } = await explain(trx, q.build(trx, { kind: 'policy' }, dashboardParams(dataset.plan)), false)
-        found = violations(plan, q.table)
-        throw new Rollback()
-      })
-    } catch (e) {
-      if (!(e instanceof Rollback)) throw e
-    }
+        return violations(plan, q.table)
+      }, { attempts: 1, rollback: true })
     assert.ok(found.length > 0, 'a policy on organization_id::text left no trace in the check')
   })
 })

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
-import { migrate, reset } from '../lib/db/migrator.js'
-import type { Database } from '../lib/db/types.js'
+import { migrate, resetDatabase } from '../lib/migrate/index.js'
+import type { Database } from '../lib/db/index.js'
 import { SeedError, SeedInterruptedError, seedDatabase, type SeedOptions } from '../lib/seed/index.js'
 import { calendar, customerBatches, lastCompleteMonth, orgSizes, planTenants } from '../lib/seed/plan.js'
 import { freshDb, type TestDb } from './support/db.js'
@@ -21,7 +21,7 @@ after(async () => {
 })
 
 async function emptyAgain(db: Kysely<Database>): Promise<void> {
-  await reset(db)
+  await resetDatabase(db)
   await migrate(db)
 }
 
@@ -204,7 +204,7 @@ describe('seedDatabase', () => {
   })
 
   it('refuses a database that is not migrated', async () => {
-    await reset(t.db)
+    await resetDatabase(t.db)
     await assert.rejects(seedDatabase(t.db, CONFIG), (e: unknown) => e instanceof SeedError && /not migrated/.test(e.message))
     await migrate(t.db)
   })

@@ -8,9 +8,9 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import pg from 'pg'
-import { createDb } from '../lib/db/connection.js'
-import { COMPAT_FILE, PROJECT_ROOT, readMigrationFiles } from '../lib/db/migrations.js'
-import { migrate, status } from '../lib/db/migrator.js'
+import { createDb } from '../lib/db/index.js'
+import { migrate, migrationStatus, readMigrationFiles } from '../lib/migrate/index.js'
+import { COMPAT_FILE, PROJECT_ROOT } from '../lib/paths.js'
 import { createServerDatabase, onServer } from './support/db.js'
 
 const CLI = join(PROJECT_ROOT, 'node_modules', '.bin', 'supabase')
@@ -41,7 +41,7 @@ describe('Supabase CLI interoperability', { skip: !onServer && 'needs a PostgreS
       assert.equal(push.status, 0, push.output)
       const h = await createDb({ databaseUrl: target.url, poolSize: 1 })
       try {
-        const st = await status(h.db)
+        const st = await migrationStatus(h.db)
         assert.deepEqual([st.pending, st.changed, st.missingLocally], [[], [], []], 'the CLI recorded what our runner would have')
         assert.deepEqual((await migrate(h.db)).applied, [])
         const tables = await sql<{ n: string }>`select count(*)::text as n from pg_catalog.pg_tables where schemaname = 'public'`.execute(h.db)

@@ -6,11 +6,9 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
 import { renderTypes, TYPES_FILE } from '../cli/commands/gen-types.js'
-import type {
-  Activity, ActivityType, AuditLog, Customer, CustomerStatus, CustomerUpdate, NewActivity, NewAiUsage, NewCustomer,
-  NewOrganization, NewProfile, NewRevenue, NewUserPreferences, Profile, ProfileRole, ThemePreference,
-} from '../lib/db/types.js'
-import { ACTIVITY_TYPES, CUSTOMER_STATUSES, PROFILE_ROLES, TABLE_NAMES, THEME_PREFERENCES } from '../lib/db/types.js'
+import {
+  type Activity, ACTIVITY_TYPES, type ActivityType, type AuditLog, type Customer, CUSTOMER_STATUSES, type CustomerStatus, type CustomerUpdate, type NewActivity, type NewAiUsage, type NewCustomer, type NewOrganization, type NewProfile, type NewRevenue, type NewUserPreferences, type Profile, PROFILE_ROLES, type ProfileRole, TABLE_NAMES, THEME_PREFERENCES, type ThemePreference,
+} from '../lib/db/index.js'
 import { type TestDb, freshDb } from './support/db.js'
 import { compareTypes, type DbSchema, parseEnumCheck, readDbSchema } from './support/types-check.js'
 

@@ -2,9 +2,9 @@
 // Read as the system (an operator's view); an organization's admins see the same rows through RLS.
 import type { Command } from 'commander'
 import { type Kysely, sql } from 'kysely'
-import { readAuditTrail, AUDIT_TRAIL_MAX_LIMIT } from '../../lib/db/audit-trail.js'
-import { asSystem } from '../../lib/db/session.js'
-import { AUDIT_ACTIONS, type AuditAction, type AuditLog, type Database, TABLE_NAMES, type TableName } from '../../lib/db/types.js'
+import {
+  asSystem, AUDIT_ACTIONS, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, TABLE_NAMES, type TableName,
+} from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { renderTable, toJson } from '../table.js'

@@ -3,10 +3,7 @@
 // attempt on another tenant's rows returns, and the audit trail those changes leave.
 import type { Command } from 'commander'
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
-import type { DbHandle } from '../../lib/db/connection.js'
-import { DbError } from '../../lib/db/errors.js'
-import { type Actor, withActor } from '../../lib/db/session.js'
-import type { AuditLog, Database } from '../../lib/db/types.js'
+import { type Actor, type AuditLog, type Database, DbError, type DbHandle, withActor } from '../../lib/db/index.js'
 import { databaseState, lastCompleteMonth, type SeedResult } from '../../lib/seed/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { errorText, InterruptedError } from '../output.js'
@@ -54,21 +51,11 @@ export interface DemoReport {
   trySql: string | null
 }
 
-class Rollback extends Error {
-  constructor(readonly value: string) {
-    super('rollback')
-  }
-}
-
 /** Runs fn as the actor in a transaction that is always rolled back; returns its result or its error in words. */
 async function attempt(db: Kysely<Database>, actor: Actor, fn: (trx: Transaction<Database>) => Promise<string>): Promise<string> {
   try {
-    await withActor(db, actor, async (trx) => {
-      throw new Rollback(await fn(trx))
-    }, { attempts: 1 })
-    return 'rolled back'
+    return await withActor(db, actor, fn, { attempts: 1, rollback: true })
   } catch (e) {
-    if (e instanceof Rollback) return e.value
     if (e instanceof DbError) return `refused: ${e.code ?? 'error'} ${errorText(e)}`
     throw e
   }

@@ -2,11 +2,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { generateTypes } from '../../lib/db/codegen.js'
-import { createDb } from '../../lib/db/connection.js'
-import { introspectPublic } from '../../lib/db/introspect.js'
-import { migrate } from '../../lib/db/migrator.js'
-import { PROJECT_ROOT } from '../../lib/db/migrations.js'
+import { generateTypes } from '../../lib/devtools/types-gen.js'
+import { createDb } from '../../lib/db/index.js'
+import { introspectPublic } from '../../lib/devtools/catalog.js'
+import { migrate } from '../../lib/migrate/index.js'
+import { PROJECT_ROOT } from '../../lib/paths.js'
 
 export const TYPES_FILE = join(PROJECT_ROOT, 'lib', 'db', 'types.ts')
 

@@ -2,7 +2,7 @@
 // where the database lacks it), one transaction per file, as `supabase db push` would.
 import type { Command } from 'commander'
 import type { Kysely } from 'kysely'
-import { migrate } from '../../lib/db/migrator.js'
+import { migrate } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 
 export interface MigrateReport {
@@ -17,7 +17,7 @@ export async function runMigrate<DB>(db: Kysely<DB>, log: (line: string) => void
     onCompat: () => log('applying the Supabase compatibility layer (supabase/compat/supabase_compat.sql)'),
     onApply: (file, index, total) => log(`applying ${file.version}_${file.name}.sql (${index + 1}/${total})`),
   })
-  return { compatApplied: result.compatApplied, applied: result.applied.map((f) => `${f.version}_${f.name}.sql`) }
+  return { compatApplied: result.compatApplied, applied: result.applied.map((f) => f.file) }
 }
 
 export function register(program: Command): void {

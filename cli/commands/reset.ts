@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
 import type { Kysely } from 'kysely'
-import { reset } from '../../lib/db/migrator.js'
+import { resetDatabase } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { runMigrate } from './migrate.js'
@@ -20,7 +20,7 @@ export interface ResetReport {
 }
 
 export async function runReset<DB>(db: Kysely<DB>, options: ResetOptions = {}): Promise<string[]> {
-  await reset(db)
+  await resetDatabase(db)
   if (options.migrate === false) return []
   return (await runMigrate(db)).applied
 }

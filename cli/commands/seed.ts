@@ -2,8 +2,8 @@
 // bar on a terminal. Deterministic: the same --seed and --end-month give the same rows, ids included.
 import cliProgress from 'cli-progress'
 import { type Command, InvalidArgumentError } from 'commander'
-import type { DbHandle } from '../../lib/db/connection.js'
-import { status } from '../../lib/db/migrator.js'
+import type { DbHandle } from '../../lib/db/index.js'
+import { migrationStatus } from '../../lib/migrate/index.js'
 import { parseMonth } from '../../lib/seed/plan.js'
 import {
   lastCompleteMonth, planTenants, SEED_DEFAULTS, seedDatabase, type SeedOptions, type SeedProgress, type SeedResult,
@@ -39,10 +39,10 @@ export function defaultConcurrency(kind: DbHandle['kind']): number {
 
 /** Seeds through an open handle, at defaultConcurrency unless the options say otherwise. */
 export async function runSeed(handle: DbHandle, options: SeedOptions): Promise<SeedResult> {
-  const pending = (await status(handle.db)).pending
+  const pending = (await migrationStatus(handle.db)).pending
   if (pending.length > 0) {
     throw new UsageError(
-      `the database has ${pending.length} pending migration(s) (${pending.map((f) => `${f.version}_${f.name}.sql`).join(', ')}): run \`tenantry migrate\` first`,
+      `the database has ${pending.length} pending migration(s) (${pending.map((f) => f.file).join(', ')}): run \`tenantry migrate\` first`,
     )
   }
   return seedDatabase(handle.db, { concurrency: defaultConcurrency(handle.kind), ...options })

@@ -3,9 +3,8 @@
 // and prints the rows as a table, or as JSON for scripts. The quickest way to see what a user sees.
 import { type Command, InvalidArgumentError } from 'commander'
 import { type Kysely, sql } from 'kysely'
-import { type Actor, withActor } from '../../lib/db/session.js'
-import type { Database } from '../../lib/db/types.js'
-import { splitStatements, isCommentOnly } from '../../lib/db/sql-split.js'
+import { type Actor, type Database, withActor } from '../../lib/db/index.js'
+import { isCommentOnly, splitStatements } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { defaultSeedCast } from './seed.js'
@@ -48,12 +47,6 @@ function commandOf(statement: string): string {
 /** The session's transaction is the actor's context: ending it early would drop the role and claims. */
 const TRANSACTION_CONTROL = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT'])
 
-class Rollback extends Error {
-  constructor(readonly results: StatementResult[]) {
-    super('rollback')
-  }
-}
-
 /**
  * Runs each statement of `query` in one transaction as the actor; a failing statement rolls back the
  * whole transaction. With rollback: true nothing is committed even when every statement succeeds.
@@ -65,8 +58,7 @@ export async function runSql(db: Kysely<Database>, query: string, actor: Actor, 
   if (control) {
     throw new UsageError(`${control} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
   }
-  try {
-    return await withActor(db, actor, async (trx) => {
+  return withActor(db, actor, async (trx) => {
       const results: StatementResult[] = []
       for (const statement of statements) {
         const r = await sql.raw<Row>(statement).execute(trx)
@@ -77,13 +69,8 @@ export async function runSql(db: Kysely<Database>, query: string, actor: Actor, 
           rowCount: r.numAffectedRows === undefined ? null : Number(r.numAffectedRows),
         })
       }
-      if (options.rollback) throw new Rollback(results)
       return results
-    }, { attempts: 1 })
-  } catch (e) {
-    if (e instanceof Rollback) return e.results
-    throw e
-  }
+    }, { attempts: 1, rollback: options.rollback ?? false })
 }
 
 export function formatResult(r: StatementResult): string {

@@ -2,7 +2,8 @@
 // without a file. Exits non-zero unless the database is exactly up to date, for scripts and CI.
 import type { Command } from 'commander'
 import type { Kysely } from 'kysely'
-import { status } from '../../lib/db/migrator.js'
+import { migrationFileName } from '../../lib/paths.js'
+import { migrationStatus } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 
 export const STATUS_EXIT = { upToDate: 0, pending: 3, drift: 4 } as const
@@ -17,8 +18,8 @@ export interface StatusReport {
 }
 
 export async function runStatus<DB>(db: Kysely<DB>): Promise<StatusReport> {
-  const st = await status(db)
-  const fileName = (f: { version: string; name: string | null }): string => `${f.version}_${f.name ?? ''}.sql`
+  const st = await migrationStatus(db)
+  const fileName = (f: { version: string; name: string | null }): string => migrationFileName(f.version, f.name ?? '')
   return {
     applied: st.applied.map(fileName),
     pending: st.pending.map(fileName),

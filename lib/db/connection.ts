@@ -6,7 +6,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import { lockDataDir } from './lock.js'
+import { lockDataDir } from './data-dir-lock.js'
 import type { Database } from './types.js'
 
 export const DEFAULT_DATA_DIR = '.tenantry/db'

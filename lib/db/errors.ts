@@ -1,7 +1,9 @@
-// PostgreSQL errors become a few classes a caller can branch on. Each keeps the SQLSTATE and, where
-// PostgreSQL reports them, the table, column and constraint, and says in words what went wrong.
+// One base class for every error the project raises: TenantryError, with a code (the SQLSTATE for
+// an error from the database, a TENANTRY_* name for one the library raises itself) and, where known,
+// the table, column and constraint. PostgreSQL errors become a few DbError classes a caller can branch
+// on, each saying in words what went wrong.
 
-export interface DbErrorFields {
+export interface ErrorFields {
   code?: string
   table?: string
   column?: string
@@ -11,7 +13,7 @@ export interface DbErrorFields {
   cause?: unknown
 }
 
-export class DbError extends Error {
+export class TenantryError extends Error {
   readonly code: string | undefined
   readonly table: string | undefined
   readonly column: string | undefined
@@ -19,7 +21,7 @@ export class DbError extends Error {
   readonly detail: string | undefined
   readonly hint: string | undefined
 
-  constructor(message: string, fields: DbErrorFields = {}) {
+  constructor(message: string, fields: ErrorFields = {}) {
     super(message, { cause: fields.cause })
     this.name = new.target.name
     this.code = fields.code
@@ -30,6 +32,9 @@ export class DbError extends Error {
     this.hint = fields.hint
   }
 }
+
+/** An error reported by the database, or about the connection to it. */
+export class DbError extends TenantryError {}
 
 /** 42501, or a row-level-security filter that left nothing where a row was expected. */
 export class NotAuthorizedError extends DbError {}
@@ -114,13 +119,13 @@ function describe(e: PgErrorLike): string {
 
 /** Returns the typed error for a PostgreSQL error; anything else is returned unchanged. */
 export function translateError(e: unknown): unknown {
-  if (e instanceof DbError) return e
+  if (e instanceof TenantryError) return e
   const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined
   if (e instanceof Error && (LOST_CONNECTION.test(e.message) || code?.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) {
     return new ConnectionLostError(`lost the connection to the database: ${e.message}`, { code, cause: e })
   }
   if (!isPgError(e)) return e
-  const fields: DbErrorFields = {
+  const fields: ErrorFields = {
     code: e.code, table: tableOf(e), column: e.column ?? keyFromDetail(e.detail).columns,
     constraint: e.constraint, detail: e.detail, hint: e.hint, cause: e,
   }

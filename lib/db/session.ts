@@ -51,6 +51,18 @@ export interface SessionOptions {
    * again from the start: keep side effects outside the database out of it.
    */
   attempts?: number
+  /**
+   * Roll the transaction back after fn returns, and return fn's result: for previews, dry runs and
+   * measurements that must leave nothing behind.
+   */
+  rollback?: boolean
+}
+
+/** Carries fn's result out of a transaction that is being rolled back on purpose. */
+class RollbackWith<T> extends Error {
+  constructor(readonly value: T) {
+    super('rolled back on purpose')
+  }
 }
 
 /** Runs fn in one transaction as the actor; errors roll back and come out as typed errors. */
@@ -66,9 +78,12 @@ export async function withActor<T>(
       return await db.transaction().execute(async (trx) => {
         await setRequestClaims(trx, claimsOf(actor))
         if (actor.kind !== 'system') await sql.raw(`set local role ${ROLE_OF[actor.kind]}`).execute(trx)
-        return fn(trx)
+        const result = await fn(trx)
+        if (options.rollback) throw new RollbackWith(result)
+        return result
       })
     } catch (e) {
+      if (e instanceof RollbackWith) return (e as RollbackWith<T>).value
       const err = translateError(e)
       if (!(err instanceof RetryableError) || attempt >= attempts) throw err
       // A short random pause, so that two transactions that deadlocked don't collide again at once.

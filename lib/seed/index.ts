@@ -6,8 +6,7 @@
 // memory stays flat however many rows are written. Each batch is its own transaction; with a
 // concurrency above 1 (a server database), batches are written on several connections at once.
 import { type Kysely, sql } from 'kysely'
-import { asSystem } from '../db/session.js'
-import type { Database } from '../db/types.js'
+import { asSystem, type Database, TenantryError } from '../db/index.js'
 import { customerBatches, customerCount, lastCompleteMonth, type Plan, planTenants, type SeedConfig } from './plan.js'
 import { writeAiUsage, writeCustomerBatch, writeTenants } from './write.js'
 
@@ -61,16 +60,17 @@ export interface SeedResult {
 }
 
 /** The seed cannot run on this database as it is (not migrated, not empty, bad options). */
-export class SeedError extends Error {
-  override name = 'SeedError'
+export class SeedError extends TenantryError {
+  constructor(message: string, code = 'TENANTRY_SEED_REFUSED') {
+    super(message, { code })
+  }
 }
 
 /** Stopped by the signal; counts says what was written. */
 export class SeedInterruptedError extends SeedError {
-  override name = 'SeedInterruptedError'
   constructor(readonly counts: SeedCounts) {
     super(`seeding interrupted after ${counts.customers} customers and ${counts.revenue} revenue rows; ` +
-      'run `tenantry reset --yes` before seeding again')
+      'run `tenantry reset --yes` before seeding again', 'TENANTRY_INTERRUPTED')
   }
 }
 

@@ -6,7 +6,7 @@
 // Derived values are left to the schema: customers.total_revenue and last_purchase_date come from the
 // revenue triggers, profiles from the auth.users trigger, audit rows from the audit triggers.
 import { type Kysely, type RawBuilder, sql } from 'kysely'
-import type { Database } from '../db/types.js'
+import type { Database } from '../db/index.js'
 import { ID_KIND, idPrefix, type Plan, type PlannedCustomer, type PlannedUser } from './plan.js'
 
 type Db = Kysely<Database>

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PROJECT_ROOT } from '../../lib/db/migrations.js'
+import { PROJECT_ROOT } from '../../lib/paths.js'
 import { createServerDatabase, onServer } from './db.js'
 
 export interface RunResult {

@@ -3,10 +3,9 @@
 //   TZ=Europe/Berlin node --import tsx test/support/date-roundtrip.ts
 import pg from 'pg'
 import { sql } from 'kysely'
-import { recordAiUsage } from '../../lib/db/ai-usage.js'
-import { createOrganization } from '../../lib/db/organizations.js'
-import { asService, asSystem, asUser } from '../../lib/db/session.js'
-import { listDeleted, softDelete } from '../../lib/db/soft-delete.js'
+import {
+  asService, asSystem, asUser, createOrganization, listDeleted, recordAiUsage, softDelete,
+} from '../../lib/db/index.js'
 import { ROUNDTRIP_DATES } from './date-cases.js'
 import { freshDb } from './db.js'
 import { createAuthUser } from './fixtures.js'

@@ -2,8 +2,8 @@
 // database on that server, dropped again on close.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { createDb, type DbHandle } from '../../lib/db/connection.js'
-import { migrate } from '../../lib/db/migrator.js'
+import { createDb, type DbHandle } from '../../lib/db/index.js'
+import { migrate } from '../../lib/migrate/index.js'
 
 export interface TestDb extends DbHandle {
   /** The server URL of this test's own database (undefined when embedded). */

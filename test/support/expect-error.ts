@@ -1,6 +1,6 @@
 // Asserts that a promise rejects with a given typed error class and the fields it should name.
 import assert from 'node:assert/strict'
-import { DbError } from '../../lib/db/errors.js'
+import { DbError } from '../../lib/db/index.js'
 
 export interface ExpectedFields {
   code?: string | undefined

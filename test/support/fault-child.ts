@@ -14,10 +14,8 @@
 //                               session ended with, then {"recovered":true} once new sessions work
 // Every line of output is one JSON object.
 import { sql } from 'kysely'
-import { createDb } from '../../lib/db/connection.js'
-import { readMigrationFiles } from '../../lib/db/migrations.js'
-import { migrate } from '../../lib/db/migrator.js'
-import { asSystem, asUser } from '../../lib/db/session.js'
+import { asSystem, asUser, createDb } from '../../lib/db/index.js'
+import { migrate, readMigrationFiles } from '../../lib/migrate/index.js'
 
 const [mode, target, ...rest] = process.argv.slice(2)
 

@@ -2,8 +2,7 @@
 // outsider with no organization, and rows of every table in both organizations.
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
-import { asSystem, asUser } from '../../lib/db/session.js'
-import type { Database } from '../../lib/db/types.js'
+import { asSystem, asUser, type Database } from '../../lib/db/index.js'
 
 /** Inserts an auth user (as GoTrue would); its profile appears through the trigger. */
 export async function createAuthUser(db: Kysely<Database>, email: string, fullName?: string): Promise<string> {

@@ -2,7 +2,7 @@
 // their live revenue, no row points across tenants, every audit row is filed under its row's
 // organization, and a cheap fingerprint of what a step wrote (rows whose xmin is at or after a marker).
 import { type Kysely, sql } from 'kysely'
-import type { Database } from '../../lib/db/types.js'
+import type { Database } from '../../lib/db/index.js'
 
 /** Customers (optionally of some organizations only) whose stored totals differ from their live revenue. */
 export async function inconsistentCustomers(db: Kysely<Database>, orgIds?: readonly string[]): Promise<string[]> {

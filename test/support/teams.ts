@@ -2,9 +2,7 @@
 // must not disturb the shared cast.
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { createOrganization } from '../../lib/db/organizations.js'
-import { asSystem, asUser } from '../../lib/db/session.js'
-import type { Database } from '../../lib/db/types.js'
+import { asSystem, asUser, createOrganization, type Database } from '../../lib/db/index.js'
 import { createAuthUser } from './fixtures.js'
 
 export interface Team {

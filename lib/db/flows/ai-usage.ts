@@ -1,8 +1,8 @@
 // AI usage accounting, written by the server (service_role or system): API roles have no INSERT
 // policy on ai_usage_log, so a user's attempt is a NotAuthorizedError.
 import { type Kysely, sql } from 'kysely'
-import { InvalidInputError, translated } from './errors.js'
-import type { AiUsage, Database, DateString, Decimal } from './types.js'
+import { InvalidInputError, translated } from '../errors.js'
+import type { AiUsage, Database, DateString, Decimal } from '../types.js'
 
 export interface AiUsageInput {
   userId: string

@@ -2,8 +2,8 @@
 // or by offset. RLS decides what a caller sees: an organization's admins its whole trail, members and
 // outsiders nothing; trusted roles everything, so pass organizationId there.
 import { type Kysely, sql } from 'kysely'
-import { InvalidInputError, translated } from './errors.js'
-import type { AuditAction, AuditLog, Database, TableName } from './types.js'
+import { InvalidInputError, translated } from '../errors.js'
+import type { AuditAction, AuditLog, Database, TableName } from '../types.js'
 
 export const AUDIT_TRAIL_DEFAULT_LIMIT = 50
 export const AUDIT_TRAIL_MAX_LIMIT = 1000

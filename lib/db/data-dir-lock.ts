@@ -6,14 +6,15 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
+import { TenantryError } from './errors.js'
 
-export class DataDirLockedError extends Error {
+export class DataDirLockedError extends TenantryError {
   constructor(readonly dataDir: string, readonly pid: number) {
     super(
       `the embedded database at ${dataDir} is already open in process ${pid}; ` +
         'close that process first (two processes writing one data directory would lose data)',
+      { code: 'TENANTRY_DATA_DIR_LOCKED' },
     )
-    this.name = 'DataDirLockedError'
   }
 }
 

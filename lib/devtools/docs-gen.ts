@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Kysely, sql } from 'kysely'
 import { ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS } from './access-policy.js'
-import { createDb } from './connection.js'
-import { migrate } from './migrator.js'
-import { PROJECT_ROOT } from './migrations.js'
+import { createDb } from '../db/index.js'
+import { migrate } from '../migrate/index.js'
+import { PROJECT_ROOT } from '../paths.js'
 
 export const ERD_FILE = join(PROJECT_ROOT, 'docs', 'erd.md')
 export const ACCESS_POLICY_FILE = join(PROJECT_ROOT, 'docs', 'access-policy.md')
@@ -108,10 +108,6 @@ export async function readErdModel<DB>(db: Kysely<DB>): Promise<ErdModel> {
 /** A Mermaid entity name: bare when it is a plain identifier, else quoted (auth.users). */
 function entity(name: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name}"`
-}
-
-function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x))
 }
 
 export function renderErd(model: ErdModel): string {

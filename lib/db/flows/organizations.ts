@@ -1,8 +1,8 @@
 // Organizations: creation goes through public.create_organization(), which makes the caller its
 // first admin in the same transaction (RLS has no INSERT policy on organizations).
 import { type Kysely, sql } from 'kysely'
-import { DbError, translated } from './errors.js'
-import type { Database } from './types.js'
+import { DbError, translated } from '../errors.js'
+import type { Database } from '../types.js'
 
 export interface CreateOrganizationInput {
   name: string

@@ -3,8 +3,8 @@
 // supabase_migrations.schema_migrations (version, name, statements). On a database that is not a
 // Supabase one, the compatibility layer runs first. Concurrent runners queue on an advisory lock.
 import { type Kysely, sql } from 'kysely'
-import { DbError } from './errors.js'
-import { type MigrationFile, readCompatStatements, readMigrationFiles } from './migrations.js'
+import { type ErrorFields, TenantryError } from '../db/index.js'
+import { type MigrationFile, readCompatStatements, readMigrationFiles } from './migration-files.js'
 import { isCommentOnly } from './sql-split.js'
 
 // Any constant works; it only has to be the same for every runner of this project.
@@ -25,7 +25,15 @@ export interface MigrationStatus {
   missingLocally: AppliedMigration[]
 }
 
-export class MigrationError extends DbError {}
+/**
+ * A migration failed or was refused. code: the SQLSTATE of the failing statement, or
+ * TENANTRY_MIGRATION_DRIFT when applied files were edited or are missing.
+ */
+export class MigrationError extends TenantryError {
+  constructor(message: string, fields: ErrorFields = {}) {
+    super(message, { code: 'TENANTRY_MIGRATION_DRIFT', ...fields })
+  }
+}
 
 // The CLI creates the table with version only and adds the columns later; so do we.
 const HISTORY_DDL = [
@@ -56,7 +64,7 @@ function sameStatements(a: string[] | null, b: string[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i])
 }
 
-export async function status<DB>(db: Kysely<DB>, files: MigrationFile[] = readMigrationFiles()): Promise<MigrationStatus> {
+export async function migrationStatus<DB>(db: Kysely<DB>, files: MigrationFile[] = readMigrationFiles()): Promise<MigrationStatus> {
   const applied = await readApplied(db)
   const byVersion = new Map(applied.map((a) => [a.version, a]))
   const local = new Set(files.map((f) => f.version))
@@ -100,7 +108,7 @@ function statementError(file: string, index: number, statement: string, e: unkno
   return new MigrationError(
     `${file}: statement ${index + 1} failed (${code ?? 'error'}): ${pgMessage}\n  at: ${firstLine.trim().slice(0, 160)}\n` +
       'Nothing of this file was applied.',
-    { code, cause: e },
+    { code: code ?? 'TENANTRY_MIGRATION_FAILED', cause: e },
   )
 }
 
@@ -125,10 +133,10 @@ export async function migrate<DB>(db: Kysely<DB>, events: MigrateEvents = {}, fi
         compatApplied = true
       }
 
-      const st = await status(conn, files)
+      const st = await migrationStatus(conn, files)
       if (st.changed.length > 0) {
         throw new MigrationError(
-          `refusing to migrate: applied migration(s) changed since they were applied: ${st.changed.map((f) => `${f.version}_${f.name}.sql`).join(', ')}. ` +
+          `refusing to migrate: applied migration(s) changed since they were applied: ${st.changed.map((f) => f.file).join(', ')}. ` +
             'Put changes in a new migration file; restore the applied ones as they were.',
         )
       }
@@ -148,7 +156,7 @@ export async function migrate<DB>(db: Kysely<DB>, events: MigrateEvents = {}, fi
             try {
               await sql.raw(s).execute(trx)
             } catch (e) {
-              throw statementError(`${file.version}_${file.name}.sql`, i, s, e)
+              throw statementError(file.file, i, s, e)
             }
           }
           await sql`insert into supabase_migrations.schema_migrations (version, name, statements)
@@ -169,7 +177,7 @@ export async function migrate<DB>(db: Kysely<DB>, events: MigrateEvents = {}, fi
  * the auth users, whose profiles would be gone. The public schema itself stays, with its grants and
  * default privileges. Destructive: callers confirm first.
  */
-export async function reset<DB>(db: Kysely<DB>): Promise<void> {
+export async function resetDatabase<DB>(db: Kysely<DB>): Promise<void> {
   await db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${MIGRATE_LOCK_KEY})`.execute(conn)
     try {

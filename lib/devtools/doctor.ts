@@ -4,7 +4,7 @@
 // indexes, RLS with no policy, overlapping permissive policies, SECURITY DEFINER functions exposed to
 // the API roles, and applied migrations edited since. Every check reads pg_catalog only.
 import { type Kysely, sql } from 'kysely'
-import { status } from './migrator.js'
+import { migrationStatus } from '../migrate/index.js'
 
 export type DoctorCheck =
   | 'rls_disabled'
@@ -248,11 +248,11 @@ async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Finding[]> {
 }
 
 async function migrationDrift<DB>(db: Db<DB>): Promise<Finding[]> {
-  const st = await status(db)
+  const st = await migrationStatus(db)
   return [
     ...st.changed.map((f): Finding => ({
       check: 'migration_drift',
-      object: `${f.version}_${f.name}.sql`,
+      object: f.file,
       message: 'applied, and the file has been edited since: restore it as it was and put the change in a new migration',
     })),
     ...st.missingLocally.map((m): Finding => ({
@@ -262,7 +262,7 @@ async function migrationDrift<DB>(db: Db<DB>): Promise<Finding[]> {
     })),
     ...st.pending.map((f): Finding => ({
       check: 'migration_drift',
-      object: `${f.version}_${f.name}.sql`,
+      object: f.file,
       message: 'not applied: run `tenantry migrate`',
     })),
   ]

@@ -1,8 +1,8 @@
 // Membership: roles change with a plain UPDATE that RLS and private.profiles_guard() judge; removal
 // goes through public.remove_member() (the removed row no longer passes the SELECT policy).
 import { type Kysely, sql } from 'kysely'
-import { NotAuthorizedError, translated } from './errors.js'
-import type { Database, ProfileRole } from './types.js'
+import { NotAuthorizedError, translated } from '../errors.js'
+import type { Database, ProfileRole } from '../types.js'
 
 /**
  * Sets a member's role. Only an admin of the member's organization may (trusted roles always may).

@@ -1,8 +1,8 @@
 // A signed-in user's own preferences (user_preferences, one row per user). The row is always the
 // caller's: user_id is auth.uid() of the session, never a parameter.
 import { type Kysely, sql } from 'kysely'
-import { NotAuthorizedError, translated } from './errors.js'
-import type { Database, ThemePreference, UserPreferences } from './types.js'
+import { NotAuthorizedError, translated } from '../errors.js'
+import type { Database, ThemePreference, UserPreferences } from '../types.js'
 
 export interface PreferencesInput {
   theme_preference: ThemePreference

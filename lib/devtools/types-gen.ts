@@ -2,7 +2,7 @@
 // hand-written so the types cannot drift from the SQL; test/types-drift.test.ts regenerates and
 // compares. Knows what generic generators don't: CHECK value lists become literal unions, DATE is
 // 'YYYY-MM-DD' text (see connection.ts), numeric is an exact decimal string, jsonb is typed per column.
-import type { ColumnInfo, TableInfo } from './introspect.js'
+import type { ColumnInfo, TableInfo } from './catalog.js'
 
 /** Row type names: the plan's (Organization, Profile, ...) and readable ones for the rest. */
 const ROW_NAMES: Record<string, string> = {

@@ -1,8 +1,8 @@
 // Soft delete, trash and restore for the business tables, through the SQL API (public.soft_delete,
 // public.restore, public.deleted_<table>()): an admin acts on rows of their own organization only.
 import { type Kysely, type Selectable, sql } from 'kysely'
-import { InvalidInputError, NotAuthorizedError, NotFoundError, translated } from './errors.js'
-import type { Database } from './types.js'
+import { InvalidInputError, NotAuthorizedError, NotFoundError, translated } from '../errors.js'
+import type { Database } from '../types.js'
 
 /** The tables with a deleted_at column and a trash. */
 export const SOFT_DELETE_TABLES = ['customers', 'revenue', 'activities'] as const

@@ -1,18 +1,16 @@
 // Migration files: supabase/migrations/<version>_<name>.sql, as the Supabase CLI reads them.
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { COMPAT_FILE, MIGRATIONS_DIR, migrationFileName } from '../paths.js'
 import { splitStatements } from './sql-split.js'
-
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
-export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'supabase', 'migrations')
-export const COMPAT_FILE = join(PROJECT_ROOT, 'supabase', 'compat', 'supabase_compat.sql')
 
 const FILE_PATTERN = /^([0-9]+)_(.*)\.sql$/
 
 export interface MigrationFile {
   version: string
   name: string
+  /** `<version>_<name>.sql`, the name Supabase and this project's messages use. */
+  file: string
   path: string
   statements: string[]
 }
@@ -24,7 +22,7 @@ export function readMigrationFiles(dir: string = MIGRATIONS_DIR): MigrationFile[
     .map((file) => {
       const [, version = '', name = ''] = FILE_PATTERN.exec(file) ?? []
       const path = join(dir, file)
-      return { version, name, path, statements: splitStatements(readFileSync(path, 'utf8')) }
+      return { version, name, file: migrationFileName(version, name), path, statements: splitStatements(readFileSync(path, 'utf8')) }
     })
 }
 

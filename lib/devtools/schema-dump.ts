@@ -11,9 +11,9 @@
 // (test/schema-reference.test.ts checks that too).
 import { join } from 'node:path'
 import { type Kysely, sql } from 'kysely'
-import { createDb } from './connection.js'
-import { migrate } from './migrator.js'
-import { PROJECT_ROOT } from './migrations.js'
+import { createDb } from '../db/index.js'
+import { migrate } from '../migrate/index.js'
+import { PROJECT_ROOT } from '../paths.js'
 
 export const SCHEMA_FILE = join(PROJECT_ROOT, 'supabase', 'schema.sql')
 /** The schemas the migrations own. Triggers elsewhere (on auth.users) are included when their function is in one. */

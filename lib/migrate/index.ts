@@ -1,0 +1,9 @@
+// The migration API: apply supabase/migrations as `supabase db push` does, report what is pending or
+// changed, reset a development database. Build and deploy tooling imports from here; an application
+// imports lib/db.
+export {
+  migrate, MigrationError, migrationStatus, needsCompat, resetDatabase,
+  type AppliedMigration, type MigrateEvents, type MigrateResult, type MigrationStatus,
+} from './migrator.js'
+export { readCompatStatements, readMigrationFiles, type MigrationFile } from './migration-files.js'
+export { isCommentOnly, splitStatements } from './sql-split.js'
