@@ -3,25 +3,28 @@
 // Exit codes shared by every command: 0 success, 1 error (a user mistake or a failed operation),
 // 2 cannot connect to the database, 130 interrupted (Ctrl-C). Commands that report a state add
 // their own (status: 3 pending, 4 drift; doctor: 3 findings), documented in their --help.
-import { ConnectionLostError, DataDirLockedError, DbError } from '../lib/db/index.js'
+import { ConnectionLostError, TenantryError } from '../lib/db/index.js'
 
 export const EXIT = { ok: 0, error: 1, connection: 2, interrupted: 130 } as const
 
 /** A mistake in what the user asked for: the message says what and how to fix it. */
-export class UsageError extends Error {
-  override name = 'UsageError'
+export class UsageError extends TenantryError {
+  constructor(message: string) {
+    super(message, { code: 'TENANTRY_USAGE' })
+  }
 }
 
 /** The database named by DATABASE_URL could not be reached or refused us. */
-export class ConnectionError extends Error {
-  override name = 'ConnectionError'
+export class ConnectionError extends TenantryError {
+  constructor(message: string) {
+    super(message, { code: 'TENANTRY_CONNECTION_FAILED' })
+  }
 }
 
 /** Ctrl-C (or SIGTERM): the database has been closed; nothing more to say. */
-export class InterruptedError extends Error {
-  override name = 'InterruptedError'
+export class InterruptedError extends TenantryError {
   constructor() {
-    super('interrupted')
+    super('interrupted', { code: 'TENANTRY_INTERRUPTED' })
   }
 }
 
@@ -56,20 +59,20 @@ export function oneLine(text: string): string {
 /** Prints the error and returns the exit code for it. */
 export function reportError(e: unknown): number {
   if (e instanceof InterruptedError) return EXIT.interrupted
+  // TENANTRY_DEBUG: the whole error first (stack, cause chain, PostgreSQL's fields), then the line.
+  if (process.env.TENANTRY_DEBUG) console.error(e)
   if (e instanceof ConnectionError || e instanceof ConnectionLostError) {
     console.error(`error: ${oneLine(e.message)}`)
     return EXIT.connection
   }
-  if (e instanceof DbError || e instanceof DataDirLockedError || e instanceof UsageError) {
-    const hint = e instanceof DbError && e.hint ? ` (hint: ${e.hint})` : ''
-    console.error(`error: ${oneLine(e.message)}${hint}`)
+  if (e instanceof TenantryError) {
+    console.error(`error: ${oneLine(e.message)}${e.hint ? ` (hint: ${e.hint})` : ''}`)
     return EXIT.error
   }
   if (isConnectionFailure(e)) {
     console.error(`error: cannot connect to the database: ${errorText(e)}`)
     return EXIT.connection
   }
-  if (process.env.TENANTRY_DEBUG) console.error(e)
-  else console.error(`error: ${errorText(e)}`)
+  console.error(`error: ${errorText(e)}`)
   return EXIT.error
 }

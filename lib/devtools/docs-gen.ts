@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Kysely, sql } from 'kysely'
 import { ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS } from './access-policy.js'
-import { createDb } from '../db/index.js'
+import { createDb, TenantryError } from '../db/index.js'
 import { migrate } from '../migrate/index.js'
 import { PROJECT_ROOT } from '../paths.js'
 
@@ -16,7 +16,11 @@ export const ACCESS_POLICY_SOURCE = join(PROJECT_ROOT, 'lib', 'db', 'access-poli
 
 const REGENERATE = '`npx tsx cli/commands/dump-schema.ts` (or `tenantry dump-schema`)'
 
-export class DocsGenError extends Error {}
+export class DocsGenError extends TenantryError {
+  constructor(message: string) {
+    super(message, { code: 'TENANTRY_GENERATE_FAILED' })
+  }
+}
 
 /** Markdown table cell: one line, pipes escaped. */
 function cell(text: string): string {

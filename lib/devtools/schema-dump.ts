@@ -11,7 +11,7 @@
 // (test/schema-reference.test.ts checks that too).
 import { join } from 'node:path'
 import { type Kysely, sql } from 'kysely'
-import { createDb } from '../db/index.js'
+import { createDb, TenantryError } from '../db/index.js'
 import { migrate } from '../migrate/index.js'
 import { PROJECT_ROOT } from '../paths.js'
 
@@ -24,7 +24,11 @@ export const API_ROLES: readonly string[] = ['anon', 'authenticated', 'service_r
 const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] as const
 const GRANTEES_SQL = 'PUBLIC, anon, authenticated, service_role'
 
-export class SchemaDumpError extends Error {}
+export class SchemaDumpError extends TenantryError {
+  constructor(message: string) {
+    super(message, { code: 'TENANTRY_GENERATE_FAILED' })
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Catalog rows
