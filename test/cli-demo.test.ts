@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
+import { DEMO_KEPT_CHANGES } from '../cli/commands/demo.js'
 import { type CliTarget, cliTarget, lines, runNode } from './support/cli.js'
 
 describe('tenantry demo', () => {
@@ -47,9 +48,18 @@ describe('tenantry demo', () => {
     assert.match(out, /npx tenantry sql ".*" --as zoe\.jensen@nimbus-finance\.example/)
   })
 
-  it('runs again on the same database without seeding, through the package bin', async () => {
+  it('runs again on the same database without seeding, through the package bin, making the changes its help names', async () => {
+    const auditRows = async (): Promise<number> => {
+      const counted = await target.run(['sql', 'select count(*)::int as n from audit_logs', '--json'])
+      assert.equal(counted.code, 0, counted.stderr)
+      return (JSON.parse(counted.stdout) as { n: number }[])[0]?.n ?? -1
+    }
+    const before = await auditRows()
     const r = await runNode('bin/tenantry.js', ['demo'], target.env)
     assert.equal(r.code, 0, r.stderr)
+    assert.equal(await auditRows() - before, DEMO_KEPT_CHANGES.length, 'audit rows this run added')
+    const help = await target.run(['demo', '--help'])
+    assert.match(help.stdout.replace(/\s+/g, ' '), new RegExp(`makes ${DEMO_KEPT_CHANGES.length} audited changes`))
     assert.match(r.stdout, /\(migrations up to date\)\ndata: what the database already had/)
     // The status toggled back: this run's change undoes the first run's.
     assert.match(r.stdout, /zoe\.jensen@nimbus-finance\.example +│ UPDATE +│ customers +│ .*status: inactive → active/)

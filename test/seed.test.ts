@@ -8,6 +8,7 @@ import { migrate, resetDatabase } from '../lib/migrate/index.js'
 import type { Database } from '../lib/db/index.js'
 import { SeedError, SeedInterruptedError, seedDatabase, type SeedOptions } from '../lib/seed/index.js'
 import { calendar, customerBatches, lastCompleteMonth, orgSizes, planTenants } from '../lib/seed/plan.js'
+import { formatSeedResult, MIN_SECONDS_FOR_RATE } from '../cli/commands/seed.js'
 import { freshDb, type TestDb } from './support/db.js'
 
 const CONFIG = { seed: 5, organizations: 5, customers: 150, endMonth: '2025-06' } as const
@@ -96,6 +97,12 @@ describe('seedDatabase', () => {
     assert.ok(c.revenue > c.customers * 5, `revenue ${c.revenue} for ${c.customers} customers`)
     assert.ok(progress.includes('customers:40') && progress.includes('customers:80'), progress.join(' '))
     assert.ok(first.logins.some((l) => l.role === 'admin') && first.logins.some((l) => l.role === 'outsider'))
+  })
+
+  it('states a rate in its summary only for a run long enough to mean one', () => {
+    const summary = (seconds: number): string => formatSeedResult({ ...first, seconds }, 'here').join('\n')
+    assert.doesNotMatch(summary(MIN_SECONDS_FOR_RATE - 0.1), /rows\/s/)
+    assert.match(summary(MIN_SECONDS_FOR_RATE), new RegExp(`revenue [\\d,]+ rows \\([\\d,]+ rows/s\\)`))
   })
 
   it('leaves derived figures and the audit trail to the triggers', async () => {

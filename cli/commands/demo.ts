@@ -101,6 +101,16 @@ async function pickCast(db: Kysely<Database>): Promise<{ a: OrgPick; b: OrgPick;
   return { a, b, cast }
 }
 
+/**
+ * The changes every demo run keeps, each audited as the admin who made it: what --help promises and
+ * test/cli-demo.test.ts counts in the trail.
+ */
+export const DEMO_KEPT_CHANGES = [
+  "an admin toggles a customer's status",
+  'soft-deletes their newest revenue row',
+  'restores it',
+] as const
+
 export async function runDemo(
   handle: DbHandle,
   options: { signal?: AbortSignal; log?: (line: string) => void; progress?: boolean } = {},
@@ -287,7 +297,7 @@ export function register(program: Command): void {
   )
     .addHelpText('after', `
 This is what \`npm start\` runs. Safe to run again: an existing database is migrated and reused, not
-re-seeded; each run makes one audited change (an admin toggles a customer's status).
+re-seeded; each run makes ${DEMO_KEPT_CHANGES.length} audited changes (${DEMO_KEPT_CHANGES.join(', ')}).
 
 Examples:
   $ npm start

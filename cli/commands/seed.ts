@@ -114,12 +114,19 @@ export function defaultSeedCast(): { org: string; admin: string; member: string 
   return { org: org.slug, admin: admin.email, member: member.email }
 }
 
+/**
+ * A rate over a short run is mostly start-up and commit latency ("77 rows (51 rows/s)" says nothing
+ * about throughput): the summary shows it only for a run at least this long.
+ */
+export const MIN_SECONDS_FOR_RATE = 5
+
 export function formatSeedResult(result: SeedResult, where: string): string[] {
   const c = result.counts
+  const rate = result.seconds >= MIN_SECONDS_FOR_RATE ? ` (${n(result.revenuePerSecond)} rows/s)` : ''
   const lines = [
     `seeded ${where} in ${result.seconds.toFixed(1)} s (seed ${result.config.seed}, 24 months to ${result.config.endMonth})`,
     `  organizations ${n(c.organizations)}, users ${n(c.users)}, customers ${n(c.customers)}`,
-    `  revenue ${n(c.revenue)} rows (${n(result.revenuePerSecond)} rows/s), activities ${n(c.activities)}, AI usage ${n(c.aiUsage)}`,
+    `  revenue ${n(c.revenue)} rows${rate}, activities ${n(c.activities)}, AI usage ${n(c.aiUsage)}`,
     '  (audit rows and customers\' revenue totals were written by the triggers)',
     'sign in as (npx tenantry sql "..." --as <email>):',
     ...result.logins.map((l) => `  ${l.email.padEnd(44)} ${l.role}${l.organization ? ` of ${l.organization}` : ''}`),
