@@ -126,6 +126,15 @@ describe('tenantry CLI', () => {
     assertOneLineError(await run('sql'), 1, /missing required argument 'query'/)
   })
 
+  it('TENANTRY_DEBUG=1 adds the whole error (stack, PostgreSQL fields) to a database error, still ending in the one line', async () => {
+    const r = await target.run(['sql', 'selec 1 from customers'], { env: { TENANTRY_DEBUG: '1' } })
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /InvalidInputError|DbError|syntax error/)
+    assert.match(r.stderr, /\n\s+at /, 'a stack trace')
+    assert.match(r.stderr, /code: '42601'/, 'the SQLSTATE among the fields')
+    assert.match(lines(r.stderr).at(-1) ?? '', /^error: syntax error at or near "selec"/)
+  })
+
   it('sql --rollback tries a write without keeping it', async () => {
     const admin = seeded.logins[0]?.email ?? ''
     const r = await run('sql', "update customers set status = 'inactive' where status = 'active'", '--as', admin, '--rollback')
