@@ -7,6 +7,11 @@ export {
   type Actor, type Claims, type SessionOptions,
 } from './session.js'
 export {
+  AccessTokenError, actorOf, asRequest, bearerToken, verifyAccessToken,
+  type AccessTokenClaims, type AccessTokenKeys, type AccessTokenRejection, type AnonAccessClaims, type RequestSessionOptions,
+  type ServiceAccessClaims, type UserAccessClaims, type VerifyAccessTokenOptions,
+} from './access-token.js'
+export {
   ConflictError, ConnectionLostError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError,
   TenantryError, translated, translateError, type ErrorFields,
 } from './errors.js'
