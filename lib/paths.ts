@@ -30,6 +30,8 @@ export function migrationFileName(version: string, name: string): string {
 // Generated files (tenantry generate writes them, tenantry generate --check compares them).
 export const TYPES_FILE = join(PROJECT_ROOT, 'lib', 'db', 'types.ts')
 export const SCHEMA_FILE = join(PROJECT_ROOT, 'supabase', 'schema.sql')
+/** supabase-js's `Database` type, as `supabase gen types typescript` writes it. */
+export const SUPABASE_TYPES_FILE = join(PROJECT_ROOT, 'supabase', 'database.types.ts')
 export const ERD_FILE = join(PROJECT_ROOT, 'docs', 'erd.md')
 export const ACCESS_POLICY_DOC = join(PROJECT_ROOT, 'docs', 'access-policy.md')
 /** The access policy as data, the source of ACCESS_POLICY_DOC. */
