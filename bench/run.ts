@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { integerOption } from '../cli/commands/seed.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
+import { defaultAuditPartitionsOptions, renderAuditPartitions, runAuditPartitionsBench } from './audit-partitions.js'
 import { type BenchOptions, defaultOptions, runBench } from './index.js'
 import { renderTables, resultFileName } from './report.js'
 
@@ -35,7 +36,24 @@ const program = new Command('bench')
   .option('--keep-db', 'keep the server database (DATABASE_URL runs)')
   .option('--out <dir>', 'directory of the JSON result', join(PROJECT_ROOT, 'bench', 'results'))
   .option('--quiet', 'no progress lines')
+  .option('--audit-partitions', 'run only the audit trail section (issue 15: partitioned trail at scale; bench/audit-partitions.ts)')
+  .option('--audit-trail-rows <n>', 'rows of that trail (default 10,000,000 on a server, 2,000,000 embedded)', integerOption(1000))
   .parse()
+
+if (program.opts<{ auditPartitions?: boolean }>().auditPartitions) {
+  const a = program.opts<{ auditTrailRows?: number; iterations?: number; quiet?: boolean; out: string }>()
+  const defaults = defaultAuditPartitionsOptions(process.env.DATABASE_URL)
+  const result = await runAuditPartitionsBench({
+    ...defaults, rows: a.auditTrailRows ?? defaults.rows, iterations: a.iterations ?? defaults.iterations,
+    log: a.quiet ? () => {} : (line) => console.error(line),
+  }, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim())
+  console.log(renderAuditPartitions(result))
+  mkdirSync(a.out, { recursive: true })
+  const file = join(a.out, `${result.date.slice(0, 19).replaceAll(':', '-')}-audit-partitions-${result.database.kind === 'embedded' ? 'embedded' : 'pg'}.json`)
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
+  console.log(`wrote ${file}`)
+  process.exit(0)
+}
 
 const o = program.opts<{
   scale: number; orgs?: number; customers?: number; revenue?: number; activities?: number; seed?: number; endMonth?: string

@@ -1,13 +1,16 @@
 // audit: an organization's audit trail, newest first, filterable by table, actor, action and time.
 // Read as the system (an operator's view); an organization's admins see the same rows through RLS.
+// audit prune: retention by the month (migration 012): drops whole monthly partitions, optionally
+// exporting each first; audit partitions: the months there are and their rows.
 import type { Command } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import {
-  asSystem, AUDIT_ACTIONS, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, TABLE_NAMES, type TableName,
+  asSystem, AUDIT_ACTIONS, auditMonthsBefore, listAuditPartitions, pruneAuditMonths, pruneRefusal, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, TABLE_NAMES, type TableName,
 } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { renderTable, toJson } from '../table.js'
+import { confirm } from './reset.js'
 import { defaultSeedCast, integerOption } from './seed.js'
 
 export interface AuditOptions {
@@ -64,7 +67,13 @@ function label(data: Json): string {
 }
 
 /** What a row of the trail changed, in a few words. */
-export function describeChange(row: Pick<AuditLog, 'action' | 'old_data' | 'new_data'>): string {
+export function describeChange(row: Pick<AuditLog, 'action' | 'old_data' | 'new_data'> & Partial<Pick<AuditLog, 'table_name'>>): string {
+  // The row a prune leaves (private.audit_logs_prune): which months went, and how many of this organization's rows.
+  if (row.table_name === 'audit_logs' && row.old_data) {
+    const months = row.old_data['pruned_months']
+    const list = Array.isArray(months) ? months.filter((m): m is string => typeof m === 'string') : []
+    return `pruned ${list.join(', ')} (${String(row.old_data['rows'] ?? '?')} rows; by ${String(row.old_data['by'] ?? '?')})`
+  }
   if (row.action === 'UPDATE' && row.old_data && row.new_data) {
     const oldData = row.old_data
     const newData = row.new_data
@@ -149,12 +158,104 @@ export function renderAudit(entries: readonly AuditEntry[]): string {
   )
 }
 
+export interface PruneOptions {
+  before: string
+  yes?: boolean
+  exportDir?: string
+  json?: boolean
+}
+
+/** --before as YYYY-MM, refused (before the database is opened) for the current and the previous month. */
+export function checkPruneBefore(before: string, now = new Date()): string {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(before)) throw new UsageError(`--before takes a month as YYYY-MM (2025-01), not "${before}"`)
+  const refusal = pruneRefusal(before, now)
+  if (refusal) throw new UsageError(refusal)
+  return before
+}
+
+function registerPrune(audit: Command): void {
+  withDbOptions(
+    audit
+      .command('prune')
+      .description('drop whole months of the audit trail before a month (owner or service role; asks first)'),
+  )
+    .requiredOption('--before <YYYY-MM>', 'drop every month before this one; the current and the previous month are always kept')
+    .option('--export-dir <dir>', 'first write each month to <dir>/audit_logs_YYYY-MM.jsonl.gz (one JSON row a line)')
+    .option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)')
+    .option('--json', 'print the months dropped as JSON')
+    .addHelpText('after', `
+Each month is a partition: it is detached and dropped whole, no row is deleted one by one. The trail
+keeps a row per organization that lost rows (action DELETE, table audit_logs) saying which months went,
+how many rows and by whom. Rows found in the default partition are moved to their month first.
+
+Examples:
+  $ tenantry audit prune --before 2025-01
+  $ tenantry audit prune --before 2025-01 --export-dir /backups/audit --yes
+
+Exit codes: 0 pruned (also when no month was old enough), 1 refused, declined or failed (nothing
+dropped), 2 cannot connect.`)
+    .action(async (options: DbCommandOptions & PruneOptions) => {
+      const before = checkPruneBefore(options.before)
+      if (!options.yes && !process.stdin.isTTY) {
+        throw new UsageError('refusing to prune without --yes: stdin is not a terminal, so nobody can confirm')
+      }
+      await withDatabase(options, async ({ handle }) => {
+        const planned = await asSystem(handle.db, (trx) => auditMonthsBefore(trx, before))
+        if (!options.yes && planned.length > 0) {
+          const rows = planned.reduce((sum, m) => sum + m.rows, 0)
+          const ok = await confirm(
+            `Drop ${planned.length} month(s) of the audit trail (${planned.map((m) => m.month).join(', ')}; ${rows.toLocaleString('en-US')} rows) ` +
+              `from the ${handle.kind} database at ${handle.location}${options.exportDir ? `, after exporting them to ${options.exportDir}` : ''}? [y/N] `,
+            'prune',
+          )
+          if (!ok) throw new UsageError('prune cancelled: nothing was dropped')
+        }
+        const result = await pruneAuditMonths(handle.db, {
+          before, ...(options.exportDir === undefined ? {} : { exportDir: options.exportDir }),
+        })
+        if (options.json) {
+          console.log(toJson(result))
+          return
+        }
+        if (result.months.length === 0) {
+          console.log(`no month before ${before}: nothing to prune`)
+          return
+        }
+        console.log(renderTable(result.months.map((m) => ({
+          month: m.month, rows: m.rows.toLocaleString('en-US'), exported: m.file ?? '',
+        }))))
+        console.log(`pruned ${result.months.length} month(s), ${result.rows.toLocaleString('en-US')} rows`)
+      })
+    })
+}
+
+function registerPartitions(audit: Command): void {
+  withDbOptions(
+    audit
+      .command('partitions')
+      .description("list the audit trail's monthly partitions and their rows"),
+  )
+    .option('--json', 'print them as JSON')
+    .addHelpText('after', `
+Rows in the default partition fell outside every month that exists; \`tenantry migrate\` (or
+\`select * from private.audit_logs_maintain()\`) moves them to their month.
+
+Example:
+  $ tenantry audit partitions`)
+    .action(async (options: DbCommandOptions & { json?: boolean }) => {
+      const parts = await withDatabase(options, ({ handle }) => asSystem(handle.db, (trx) => listAuditPartitions(trx)))
+      console.log(options.json ? toJson(parts) : renderTable(parts.map((p) => ({
+        partition: p.partition, month: p.month ?? 'default', rows: p.rows.toLocaleString('en-US'),
+      }))))
+    })
+}
+
 export function register(program: Command): void {
   const { org, admin } = defaultSeedCast()
-  withDbOptions(
+  const audit = withDbOptions(
     program
       .command('audit')
-      .description("show an organization's audit trail, newest first"),
+      .description("show an organization's audit trail, newest first (prune: drop old months; partitions: list them)"),
   )
     .requiredOption('--org <slug>', 'the organization, by slug')
     .option('--table <name>', `only rows about this table (${TABLES.join(', ')})`)
@@ -178,4 +279,6 @@ Exit codes: 0 shown (also when nothing matches), 1 unknown organization or user,
       const entries = await withDatabase(options, ({ handle }) => readOrganizationAudit(handle.db, options))
       console.log(options.json ? toJson(entries) : renderAudit(entries))
     })
+  registerPrune(audit)
+  registerPartitions(audit)
 }

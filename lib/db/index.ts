@@ -26,3 +26,8 @@ export {
   AUDIT_TRAIL_DEFAULT_LIMIT, AUDIT_TRAIL_MAX_LIMIT, decodeAuditCursor, encodeAuditCursor, readAuditTrail,
   type AuditTrailPage, type AuditTrailQuery,
 } from './flows/audit-trail.js'
+export {
+  AUDIT_MONTHS_AHEAD, AuditRetentionError, auditMonthsBefore, exportFileName, listAuditPartitions, maintainAuditPartitions,
+  monthOf, parseMonth, pruneAuditMonths, pruneRefusal,
+  type AuditMaintenanceStep, type AuditPartition, type AuditPruneOptions, type AuditPruneResult,
+} from './flows/audit-partitions.js'

@@ -6,7 +6,7 @@
 // memory stays flat however many rows are written. Each batch is its own transaction; with a
 // concurrency above 1 (a server database), batches are written on several connections at once.
 import { type Kysely, sql } from 'kysely'
-import { asSystem, type Database, TenantryError } from '../db/index.js'
+import { asSystem, type Database, maintainAuditPartitions, TenantryError } from '../db/index.js'
 import { customerBatches, customerCount, lastCompleteMonth, type Plan, planTenants, type SeedConfig } from './plan.js'
 import { writeAiUsage, writeCustomerBatch, writeTenants } from './write.js'
 
@@ -123,6 +123,9 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
   if (state === 'has data') {
     throw new SeedError('the database already has organizations or users: seed an empty database (`tenantry reset --yes` empties it)')
   }
+
+  // The audit trail's partitions for this month and the next exist before the seed writes its rows.
+  await maintainAuditPartitions(db)
 
   const started = performance.now()
   const counts: SeedCounts = { organizations: 0, users: 0, customers: 0, revenue: 0, activities: 0, aiUsage: 0 }

@@ -1,6 +1,8 @@
 // Reading the audit trail: newest first (created_at desc, id desc), filtered, paged by keyset cursor
 // or by offset. RLS decides what a caller sees: an organization's admins its whole trail, members and
-// outsiders nothing; trusted roles everything, so pass organizationId there.
+// outsiders nothing; trusted roles everything, so pass organizationId there. The trail is partitioned
+// by month on created_at (migration 012): since/until and the cursor bound created_at, so only the
+// months they reach are read, each through idx_audit_logs_org_created (organization_id, created_at, id).
 import { type Kysely, sql } from 'kysely'
 import { InvalidInputError, translated } from '../errors.js'
 import type { AuditAction, AuditLog, Database, TableName } from '../types.js'
@@ -107,6 +109,9 @@ export async function readAuditTrail(db: Kysely<Database>, query: AuditTrailQuer
   if (query.until !== undefined) q = q.where('created_at', '<', timestamp(query.until))
   if (after) {
     q = q.where(sql<boolean>`(audit_logs.created_at, audit_logs.id) < (${after.at}::timestamptz, ${after.id}::uuid)`)
+    // Implied by the row comparison, which partition pruning cannot read: this lets it skip the
+    // monthly partitions newer than the cursor.
+    q = q.where('created_at', '<=', sql<Date>`${after.at}::timestamptz`)
   }
   q = q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
   if (query.offset !== undefined) q = q.offset(query.offset)
