@@ -11,6 +11,7 @@ import { register as registerReset } from './commands/reset.js'
 import { register as registerSeed } from './commands/seed.js'
 import { register as registerSql } from './commands/sql.js'
 import { register as registerStatus } from './commands/status.js'
+import { register as registerToken } from './commands/token.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -32,6 +33,7 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status and do
   registerReset(program)
   registerSeed(program)
   registerSql(program)
+  registerToken(program)
   registerAudit(program)
   registerDoctor(program)
   registerGenTypes(program)

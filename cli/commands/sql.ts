@@ -1,13 +1,14 @@
 // sql: runs SQL as a user under row level security (the Supabase way: role authenticated and the JWT
 // claims set for one transaction), as anon, as service_role, or as the system (no RLS, the default),
 // and prints the rows as a table, or as JSON for scripts. The quickest way to see what a user sees.
-import { type Command, InvalidArgumentError } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import { type Kysely, sql } from 'kysely'
-import { type Actor, type Database, withActor } from '../../lib/db/index.js'
+import { type Actor, actorOf, type Database, verifyAccessToken, withActor } from '../../lib/db/index.js'
 import { isCommentOnly, splitStatements } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { defaultSeedCast } from './seed.js'
+import { cliTokenKeys } from './token.js'
 import { renderTable, type Row, toJson } from '../table.js'
 
 export interface StatementResult {
@@ -89,6 +90,7 @@ export function register(program: Command): void {
       .argument('<query>', 'SQL: one statement, or several separated by ";" (one transaction)'),
   )
     .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', actorOption, 'system')
+    .addOption(new Option('--token <jwt>', 'an access token: run as whoever it proves (verified against TENANTRY_JWT_SECRET or the local default, and TENANTRY_JWKS_URL)').conflicts('as'))
     .option('--json', 'print the rows of the last statement as JSON')
     .option('--rollback', 'roll the transaction back at the end: try a write without keeping it')
     .addHelpText('after', `
@@ -100,11 +102,17 @@ Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
   $ tenantry sql "select count(*) from customers" --as anon
   $ tenantry sql "update customers set status = 'inactive' where status = 'active'" --as ${cast.member} --rollback
   $ tenantry sql "select slug, name from organizations" --json
+  $ tenantry sql "select auth.uid(), count(*) from customers" --token "$(tenantry token --as ${cast.member})"
 
 Exit codes: 0 success, 1 SQL error, unknown user or not allowed (one line on stderr), 2 cannot connect.`)
-    .action(async (query: string, options: DbCommandOptions & { as: string; json?: boolean; rollback?: boolean }) => {
+    .action(async (query: string, options: DbCommandOptions & { as: string; token?: string; json?: boolean; rollback?: boolean }) => {
+      // Verified before the database opens: a bad token is one line and exit 1, whatever the database.
+      // The CLI's user already holds the database URL, so a service_role token is accepted.
+      const tokenActor = options.token === undefined
+        ? undefined
+        : actorOf(await verifyAccessToken(options.token, cliTokenKeys(), { allowServiceRole: true }))
       const results = await withDatabase(options, async ({ handle }) => {
-        const actor = await resolveActor(handle.db, options.as)
+        const actor = tokenActor ?? await resolveActor(handle.db, options.as)
         return runSql(handle.db, query, actor, { rollback: options.rollback ?? false })
       })
       if (options.json) {
