@@ -1,10 +1,12 @@
 // Running the tenantry CLI as a child process, against a database of the test's own: an embedded data
-// directory in a temporary folder, or, when DATABASE_URL is set, a new database on that server.
+// directory in a temporary folder, or, when DATABASE_URL is set, a new database on that server. The CLI
+// runs as users run it: the package bin, on the built bundle (rebuilt first when a source is newer).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PROJECT_ROOT } from '../../lib/paths.js'
+import { ensureBuilt } from '../../scripts/build.mjs'
 import { createServerDatabase, onServer } from './db.js'
 
 export interface RunResult {
@@ -28,12 +30,19 @@ function baseEnv(): Record<string, string | undefined> {
   return rest
 }
 
-/** Runs `node --import tsx <entry> ...args` from the project root; stdin is an (empty) pipe, not a TTY. */
+/** The package bin: what `npx tenantry` and `npm start` run. */
+export const CLI_BIN = 'bin/tenantry.js'
+
+/**
+ * Runs `node <entry> ...args` from the project root (`node --import tsx` for a .ts entry); stdin is an
+ * (empty) pipe, not a TTY.
+ */
 export function runNode(entry: string, args: string[], env: Record<string, string | undefined>, options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const merged: Record<string, string> = {}
     for (const [k, v] of Object.entries({ ...baseEnv(), ...env, ...options.env })) if (v !== undefined) merged[k] = v
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: PROJECT_ROOT, env: merged, stdio: ['pipe', 'pipe', 'pipe'] })
+    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : []
+    const child = spawn(process.execPath, [...loader, entry, ...args], { cwd: PROJECT_ROOT, env: merged, stdio: ['pipe', 'pipe', 'pipe'] })
     child.stdin.end()
     let stdout = ''
     let stderr = ''
@@ -64,6 +73,8 @@ export interface CliTarget {
 
 /** A database for CLI tests: a new server database with DATABASE_URL, else a fresh embedded directory. */
 export async function cliTarget(): Promise<CliTarget> {
+  // Built here, once per test file, rather than by the first child: children start in parallel.
+  await ensureBuilt()
   let env: Record<string, string | undefined>
   let dataDir: string | undefined
   let cleanup: () => Promise<void>
@@ -77,7 +88,7 @@ export async function cliTarget(): Promise<CliTarget> {
     env = { TENANTRY_DATA_DIR: dataDir }
     cleanup = async () => rmSync(root, { recursive: true, force: true })
   }
-  return { env, dataDir, run: (args, options) => runNode('cli/main.ts', args, env, options), cleanup }
+  return { env, dataDir, run: (args, options) => runNode(CLI_BIN, args, env, options), cleanup }
 }
 
 /** The non-empty lines of a text. */
