@@ -4,8 +4,7 @@ import { Command } from 'commander'
 import { register as registerAudit } from './commands/audit.js'
 import { register as registerDemo } from './commands/demo.js'
 import { register as registerDoctor } from './commands/doctor.js'
-import { register as registerDumpSchema } from './commands/dump-schema.js'
-import { register as registerGenTypes } from './commands/gen-types.js'
+import { register as registerGenerate } from './commands/generate.js'
 import { register as registerMigrate } from './commands/migrate.js'
 import { register as registerReset } from './commands/reset.js'
 import { register as registerSeed } from './commands/seed.js'
@@ -25,7 +24,7 @@ Examples:
   $ tenantry sql "select count(*) from customers" --as anon
   $ tenantry <command> --help
 
-Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status and doctor add their own.`)
+Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, doctor and generate --check add their own.`)
 
   registerDemo(program)
   registerMigrate(program)
@@ -36,7 +35,6 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status and do
   registerToken(program)
   registerAudit(program)
   registerDoctor(program)
-  registerGenTypes(program)
-  registerDumpSchema(program)
+  registerGenerate(program)
   return program
 }

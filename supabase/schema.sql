@@ -1,5 +1,5 @@
 -- supabase/schema.sql: the full schema reference, GENERATED from a freshly migrated embedded database by
--- `npx tsx cli/commands/dump-schema.ts` (also `tenantry dump-schema`), from pg_catalog (lib/db/schema-dump.ts).
+-- `npx tenantry generate`, from pg_catalog (lib/devtools/catalog.ts, lib/devtools/schema-dump.ts).
 -- Do not edit: change the SQL in supabase/migrations, then regenerate. test/schema-reference.test.ts fails when
 -- this file is out of date.
 --

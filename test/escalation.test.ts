@@ -134,6 +134,7 @@ describe('tenant rows', () => {
 
   it("an admin cannot move a row to another organization", async () => {
     await assert.rejects(
+      // @ts-expect-error organization_id is not updatable in the types; the database refuses it as well
       asUser(t.db, cast.a.adminId, (trx) => trx.updateTable('customers').set({ organization_id: cast.b.id }).where('id', '=', cast.a.customerId).execute()),
       NotAuthorizedError,
     )
@@ -178,6 +179,7 @@ describe('tenant rows', () => {
   it('a member cannot write derived customer figures', async () => {
     await asUser(t.db, cast.a.adminId, async (trx) => {
       await sql`select set_config('tenantry.maintaining_totals', 'on', true)`.execute(trx)
+      // @ts-expect-error derived columns are not updatable in the types; the database ignores the write as well
       await trx.updateTable('customers').set({ total_revenue: '999999.00' }).where('id', '=', cast.a.customerId).execute()
     })
     const c = await asSystem(t.db, (trx) => trx.selectFrom('customers').select('total_revenue').where('id', '=', cast.a.customerId).executeTakeFirstOrThrow())

@@ -1,4 +1,4 @@
-// supabase/schema.sql is generated (lib/db/schema-dump.ts) and must match the migrations: regenerated
+// supabase/schema.sql is generated (lib/devtools/schema-dump.ts) and must match the migrations: regenerated
 // here and compared. Also: on PostgreSQL (DATABASE_URL) the dump is the same text as on the embedded
 // database; the file is complete (applied to an empty database it rebuilds a schema that dumps to
 // itself); and every table, column, function, policy and trigger carries a comment.
@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { migrate, splitStatements } from '../lib/migrate/index.js'
-import { DUMPED_SCHEMAS, dumpSchema, renderSchema, SCHEMA_FILE } from '../lib/devtools/schema-dump.js'
+import { CATALOG_SCHEMAS } from '../lib/devtools/catalog.js'
+import { contentOf, renderGenerated } from '../lib/devtools/generate.js'
+import { REGENERATE } from '../lib/devtools/regenerate.js'
+import { dumpSchema } from '../lib/devtools/schema-dump.js'
+import { SCHEMA_FILE } from '../lib/paths.js'
 import { freshDb, onServer, type TestDb } from './support/db.js'
-
-const REGENERATE = 'npx tsx cli/commands/dump-schema.ts (or: npm run tenantry -- dump-schema)'
 
 /** Where two texts first differ, for a readable failure. */
 function firstDifference(actual: string, expected: string): string {
@@ -42,7 +44,7 @@ let ownsAuthUsers: boolean
 const AUTH_TRIGGER_COMMENT = /^COMMENT ON TRIGGER \S+ ON auth\.users IS /
 
 before(async () => {
-  generated = await renderSchema()
+  generated = contentOf(await renderGenerated(), SCHEMA_FILE)
   t = await freshDb()
   const r = await sql<{ owns: boolean }>`
     select pg_catalog.pg_has_role(relowner, 'USAGE') as owns from pg_catalog.pg_class where oid = 'auth.users'::regclass`.execute(t.db)
@@ -100,7 +102,7 @@ describe('the database documents itself', () => {
       union all
       select 'function ' || p.oid::regprocedure::text
         from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-       where n.nspname = any(${[...DUMPED_SCHEMAS]}::text[]) and pg_catalog.obj_description(p.oid, 'pg_proc') is null
+       where n.nspname = any(${[...CATALOG_SCHEMAS]}::text[]) and pg_catalog.obj_description(p.oid, 'pg_proc') is null
       union all
       select 'policy ' || p.polname || ' on ' || p.polrelid::regclass::text
         from pg_catalog.pg_policy p where pg_catalog.obj_description(p.oid, 'pg_policy') is null
@@ -110,7 +112,7 @@ describe('the database documents itself', () => {
         join pg_catalog.pg_proc p on p.oid = tg.tgfoid
         join pg_catalog.pg_namespace n on n.oid = p.pronamespace
         join pg_catalog.pg_class c on c.oid = tg.tgrelid
-       where not tg.tgisinternal and n.nspname = any(${[...DUMPED_SCHEMAS]}::text[])
+       where not tg.tgisinternal and n.nspname = any(${[...CATALOG_SCHEMAS]}::text[])
          and pg_catalog.obj_description(tg.oid, 'pg_trigger') is null
          -- only a table's owner may comment on its triggers (auth.users on Supabase: see 004_comments.sql)
          and pg_catalog.pg_has_role(c.relowner, 'USAGE')

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
 import { sql } from 'kysely'
 import { asSystem } from '../lib/db/index.js'
+import { REGENERATE } from '../lib/devtools/regenerate.js'
 import { renderSupabaseTypes } from '../lib/devtools/supabase-types.js'
 import { SUPABASE_TYPES_FILE } from '../lib/paths.js'
 import { freshDb, onServer, type TestDb } from './support/db.js'
@@ -19,8 +20,6 @@ before(async () => {
 after(async () => {
   await h?.close()
 })
-/** `tenantry generate` writes this file too (lib/devtools/generate.ts). */
-const REGENERATE = 'npx tenantry generate'
 
 function firstDifference(fresh: string, committed: string): string {
   const a = fresh.split('\n')

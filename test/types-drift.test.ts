@@ -1,14 +1,18 @@
 // lib/db/types.ts cannot drift from the migrations: (1) regenerating it gives the committed text,
 // byte for byte; (2) an independent check (information_schema against the TypeScript AST) finds
 // every table, column, nullability, default (Generated<>) and CHECK-list value in agreement; (3) that
-// check is shown to catch each kind of drift; (4) the types behave as promised at compile time.
+// check is shown to catch each kind of drift; (4) the types behave as promised at compile time,
+// including the rules the SQL states: derived columns are never written, tenant keys never change.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
-import { renderTypes, TYPES_FILE } from '../cli/commands/gen-types.js'
+import { sql } from 'kysely'
 import {
-  type Activity, ACTIVITY_TYPES, type ActivityType, type AuditLog, type Customer, CUSTOMER_STATUSES, type CustomerStatus, type CustomerUpdate, type NewActivity, type NewAiUsage, type NewCustomer, type NewOrganization, type NewProfile, type NewRevenue, type NewUserPreferences, type Profile, PROFILE_ROLES, type ProfileRole, TABLE_NAMES, THEME_PREFERENCES, type ThemePreference,
+  type Activity, type ActivityUpdate, ACTIVITY_TYPES, type ActivityType, AUDITED_TABLES, type AuditLog, type Customer, CUSTOMER_STATUSES, type CustomerStatus, type CustomerUpdate, type NewActivity, type NewAiUsage, type NewCustomer, type NewOrganization, type NewProfile, type NewRevenue, type NewUserPreferences, type Profile, PROFILE_ROLES, type ProfileRole, type ProfileUpdate, type RevenueUpdate, SOFT_DELETE_TABLES, TABLE_NAMES, TABLES, TENANT_TABLES, THEME_PREFERENCES, type ThemePreference,
 } from '../lib/db/index.js'
+import { contentOf, renderGenerated } from '../lib/devtools/generate.js'
+import { REGENERATE } from '../lib/devtools/regenerate.js'
+import { TYPES_FILE } from '../lib/paths.js'
 import { type TestDb, freshDb } from './support/db.js'
 import { compareTypes, type DbSchema, parseEnumCheck, readDbSchema } from './support/types-check.js'
 
@@ -27,13 +31,13 @@ after(async () => {
 
 describe('types.ts is what the migrations generate', () => {
   test('regenerating gives the committed file, byte for byte', async () => {
-    const fresh = await renderTypes()
+    const fresh = contentOf(await renderGenerated(), TYPES_FILE)
     if (fresh !== committed) {
       const a = fresh.split('\n')
       const b = committed.split('\n')
       const line = a.findIndex((l, i) => l !== b[i])
       assert.fail(
-        `lib/db/types.ts is stale: regenerate it with \`npx tsx cli/main.ts gen-types\`.\n` +
+        `lib/db/types.ts is stale: regenerate it with \`${REGENERATE}\`.\n` +
           `First difference at line ${line + 1}:\n  generated: ${a[line]}\n  committed: ${b[line]}`,
       )
     }
@@ -91,8 +95,12 @@ describe('the independent check catches every kind of drift', () => {
     /customers\.email: nullable is true in the database, false/)
   drift('a NOT NULL column typed nullable', (t) => inInterface('RevenueTable', t, (b) => b.replace('amount: Decimal', 'amount: Decimal | null')),
     /revenue\.amount: nullable is false in the database, true/)
-  drift('a default missing (no Generated<>)', (t) => inInterface('CustomerTable', t, (b) => b.replace('total_revenue: Generated<Decimal>', 'total_revenue: Decimal')),
-    /customers\.total_revenue: has default in the database, is not Generated/)
+  drift('a default missing (no Generated<>)', (t) => inInterface('CustomerTable', t, (b) => b.replace('status: Generated<CustomerStatus>', 'status: CustomerStatus')),
+    /customers\.status: has default in the database, is not Generated/)
+  drift('a default missing from a ColumnType (undefined not in its insert type)', (t) => inInterface('CustomerTable', t, (b) => b.replace('created_at: ColumnType<Date, Date | string | undefined, Date | string>', 'created_at: ColumnType<Date, Date | string, Date | string>')),
+    /customers\.created_at: has default in the database, is not Generated/)
+  drift('a NOT NULL column without a default that cannot be inserted', (t) => inInterface('RevenueTable', t, (b) => b.replace('amount: Decimal', 'amount: GeneratedAlways<Decimal>')),
+    /revenue\.amount: has no default and is NOT NULL in the database, cannot be inserted/)
   drift('a Generated<> without a default', (t) => inInterface('RevenueTable', t, (b) => b.replace('date: DateString', 'date: Generated<DateString>')),
     /revenue\.date: has no default in the database, is Generated/)
   drift('a CHECK value missing', (t) => t.replace('["active", "inactive", "churned"]', '["active", "inactive"]'),
@@ -137,6 +145,32 @@ describe('the types behave as promised', () => {
     assert.ok([customer, revenue, activity, usage, org, profile, prefs, noName, noDate, dateObject, floatAmount, badType, badMetadata, update].length > 0)
   })
 
+  test('derived columns are never written, tenant keys never change (from the SQL comments)', () => {
+    // @ts-expect-error customers.total_revenue is derived: not insertable
+    const derivedInsert: NewCustomer = { organization_id: 'o', name: 'n', total_revenue: '1.00' }
+    // @ts-expect-error customers.last_purchase_date is derived: not insertable
+    const derivedDate: NewCustomer = { organization_id: 'o', name: 'n', last_purchase_date: '2026-01-01' }
+    // @ts-expect-error customers.total_revenue is derived: not updatable
+    const derivedUpdate: CustomerUpdate = { total_revenue: '1.00' }
+    // @ts-expect-error customers.organization_id cannot change
+    const moveCustomer: CustomerUpdate = { organization_id: 'o' }
+    // @ts-expect-error revenue.organization_id cannot change
+    const moveRevenue: RevenueUpdate = { organization_id: 'o' }
+    // @ts-expect-error activities.organization_id cannot change
+    const moveActivity: ActivityUpdate = { organization_id: 'o' }
+    // A profile's organization does change (joining, public.remove_member): still updatable.
+    const leave: ProfileUpdate = { organization_id: null }
+    const checks: [
+      Equal<keyof NewCustomer & ('total_revenue' | 'last_purchase_date'), never>,
+      Equal<keyof CustomerUpdate & ('total_revenue' | 'last_purchase_date' | 'organization_id'), never>,
+      Equal<keyof NewCustomer & 'organization_id', 'organization_id'>,
+      Equal<Customer['total_revenue'], string>,
+      Equal<Customer['organization_id'], string>,
+    ] = [true, true, true, true, true]
+    assert.ok(checks.every(Boolean))
+    assert.ok([derivedInsert, derivedDate, derivedUpdate, moveCustomer, moveRevenue, moveActivity, leave].length > 0)
+  })
+
   test('selected rows: literal unions, Date timestamps, string decimals and dates, nullability', () => {
     const checks: [
       Equal<Customer['status'], CustomerStatus>,
@@ -159,5 +193,20 @@ describe('the types behave as promised', () => {
     assert.deepEqual([...ACTIVITY_TYPES], ['signup', 'purchase', 'churn', 'login', 'export'])
     assert.deepEqual([...THEME_PREFERENCES], ['light', 'dark', 'system'])
     assert.deepEqual(Object.values(TABLE_NAMES).sort(), [...schema.tables.keys()].sort())
+    assert.deepEqual([...TABLES], [...schema.tables.keys()].sort())
+  })
+
+  test('the table sets match what the database says, read independently', async () => {
+    const tablesWith = async (column: string) => (await sql<{ t: string }>`
+      select table_name as t from information_schema.columns
+       where table_schema = 'public' and column_name = ${column} order by table_name`.execute(h.db)).rows.map((r) => r.t)
+    assert.deepEqual([...SOFT_DELETE_TABLES], await tablesWith('deleted_at'))
+    assert.deepEqual([...TENANT_TABLES], await tablesWith('organization_id'))
+    // Audited: a trigger on the table runs one of the audit functions (audit_logs' own guard aside).
+    const audited = await sql<{ t: string }>`
+      select distinct event_object_table as t from information_schema.triggers
+       where event_object_schema = 'public' and action_statement ilike '%audit%' and event_object_table <> 'audit_logs'
+       order by 1`.execute(h.db)
+    assert.deepEqual([...AUDITED_TABLES], audited.rows.map((r) => r.t))
   })
 })

@@ -19,7 +19,7 @@ export * from './types.js'
 
 export { createOrganization, type CreateOrganizationInput } from './flows/organizations.js'
 export { changeRole, removeMember } from './flows/members.js'
-export { listDeleted, restore, softDelete, SOFT_DELETE_TABLES, type SoftDeleteRow, type SoftDeleteTable } from './flows/soft-delete.js'
+export { listDeleted, restore, softDelete, type SoftDeleteRow } from './flows/soft-delete.js'
 export { recordAiUsage, type AiUsageInput } from './flows/ai-usage.js'
 export { getPreferences, setPreferences, type PreferencesInput } from './flows/preferences.js'
 export {

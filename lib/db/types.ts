@@ -1,11 +1,6 @@
-// GENERATED from the migrated database by `npm run tenantry -- gen-types`. Do not edit:
+// GENERATED from the migrated database by `npx tenantry generate`. Do not edit:
 // change the SQL in supabase/migrations, then regenerate. test/types-drift.test.ts fails on any drift.
-import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely'
-
-/** A column with a database default: optional on insert. Unwraps ColumnType, unlike Kysely's own. */
-export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
-  ? ColumnType<S, I | undefined, U>
-  : ColumnType<T, T | undefined, T>
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely'
 
 /** timestamptz: read as Date; written as Date or an ISO 8601 string. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -55,6 +50,21 @@ export const TABLE_NAMES = {
 } as const
 export type TableName = (typeof TABLE_NAMES)[keyof typeof TABLE_NAMES]
 
+/** Every table of the public schema, sorted. */
+export const TABLES = ["activities", "ai_usage_log", "audit_logs", "customers", "organizations", "profiles", "revenue", "user_preferences"] as const
+
+/** Tables with a deleted_at column: an admin's DELETE moves a row to the trash (public.soft_delete, public.restore). */
+export const SOFT_DELETE_TABLES = ["activities", "customers", "revenue"] as const
+export type SoftDeleteTable = (typeof SOFT_DELETE_TABLES)[number]
+
+/** Tables with an audit trigger: changes to their rows are written to audit_logs. */
+export const AUDITED_TABLES = ["activities", "customers", "organizations", "profiles", "revenue"] as const
+export type AuditedTable = (typeof AUDITED_TABLES)[number]
+
+/** Tables with an organization_id column: rows that belong to an organization. */
+export const TENANT_TABLES = ["activities", "ai_usage_log", "audit_logs", "customers", "profiles", "revenue"] as const
+export type TenantTable = (typeof TENANT_TABLES)[number]
+
 /** The Kysely database interface. */
 export interface Database {
   activities: ActivityTable
@@ -72,17 +82,17 @@ export interface ActivityTable {
   /** Primary key. */
   id: Generated<string>
   /** Owning organization (tenant key); cannot change. Deleting the organization deletes its activities. */
-  organization_id: string
+  organization_id: ColumnType<string, string, never>
   /** Kind of event: signup, purchase, churn, login or export. */
   type: ActivityType
   /** Customer of the same organization (tenant-safe key activities_customer_id_fkey on customer_id, organization_id); set to NULL when that customer is hard-deleted. */
   customer_id: string | null
   /** Free-form JSON object about the event; never NULL (default {}); GIN-indexed for containment (@>) queries. */
-  metadata: Generated<JsonObjectColumn>
+  metadata: ColumnType<JsonObject, JsonObject | undefined, JsonObject>
   /** Soft delete: NULL = live; set = in the trash since then, hidden from normal reads. Set and cleared like customers.deleted_at; listed by public.deleted_activities(). */
   deleted_at: Timestamp | null
   /** When the event was recorded. */
-  created_at: Generated<Timestamp>
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type Activity = Selectable<ActivityTable>
 export type NewActivity = Insertable<ActivityTable>
@@ -109,7 +119,7 @@ export interface AiUsageTable {
   /** Day the usage counts for (DATE), for daily totals. */
   date: DateString
   /** When the row was recorded. */
-  created_at: Generated<Timestamp>
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type AiUsage = Selectable<AiUsageTable>
 export type NewAiUsage = Insertable<AiUsageTable>
@@ -134,7 +144,7 @@ export interface AuditLogTable {
   /** The whole row after the change, as JSON; NULL for DELETE. */
   new_data: JsonObjectColumn | null
   /** When the change was recorded (start of its transaction). */
-  created_at: Generated<Timestamp>
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type AuditLog = Selectable<AuditLogTable>
 export type NewAuditLog = Insertable<AuditLogTable>
@@ -145,7 +155,7 @@ export interface CustomerTable {
   /** Primary key. */
   id: Generated<string>
   /** Owning organization (the tenant key every policy compares); cannot change. Deleting the organization deletes its customers. */
-  organization_id: string
+  organization_id: ColumnType<string, string, never>
   /** Customer name. */
   name: string
   /** Contact email address. */
@@ -155,17 +165,17 @@ export interface CustomerTable {
   /** Industry, free text. */
   industry: string | null
   /** Derived: sum of amount over the customer's live revenue rows, kept by the revenue_totals_* triggers; any other write to it is ignored, and a change to it alone is not audited. */
-  total_revenue: Generated<Decimal>
+  total_revenue: GeneratedAlways<Decimal>
   /** Derived: latest date of the customer's live revenue rows (NULL when none), kept like total_revenue. */
-  last_purchase_date: DateString | null
+  last_purchase_date: GeneratedAlways<DateString | null>
   /** Lifecycle status: active (the default), inactive or churned. */
   status: Generated<CustomerStatus>
   /** Soft delete: NULL = live; set = in the trash since then, hidden from normal reads. Set by an admin's DELETE, public.soft_delete() or an UPDATE that only sets it; listed by public.deleted_customers(), cleared by public.restore(). */
   deleted_at: Timestamp | null
   /** When the row was created. */
-  created_at: Generated<Timestamp>
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
   /** Last change; set by the customers_touch_updated_at trigger (a change to it alone is not audited). */
-  updated_at: Generated<Timestamp>
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type Customer = Selectable<CustomerTable>
 export type NewCustomer = Insertable<CustomerTable>
@@ -180,9 +190,9 @@ export interface OrganizationTable {
   /** URL-friendly identifier, unique across all organizations (organizations_slug_key). */
   slug: string
   /** When the organization was created. */
-  created_at: Generated<Timestamp>
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
   /** Last change; set by the organizations_touch_updated_at trigger. */
-  updated_at: Generated<Timestamp>
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type Organization = Selectable<OrganizationTable>
 export type NewOrganization = Insertable<OrganizationTable>
@@ -203,9 +213,9 @@ export interface ProfileTable {
   /** 'admin' or 'member' in organization_id. Only an admin of that organization changes it; the last admin cannot be demoted or removed; reset to 'member' when the profile leaves its organization. */
   role: Generated<ProfileRole>
   /** When the profile was created; signed-in users cannot change it. */
-  created_at: Generated<Timestamp>
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
   /** Last change; set by the profiles_guard trigger. */
-  updated_at: Generated<Timestamp>
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type Profile = Selectable<ProfileTable>
 export type NewProfile = Insertable<ProfileTable>
@@ -216,7 +226,7 @@ export interface RevenueTable {
   /** Primary key. */
   id: Generated<string>
   /** Owning organization (tenant key); cannot change. Deleting the organization deletes its revenue. */
-  organization_id: string
+  organization_id: ColumnType<string, string, never>
   /** Customer of the same organization (tenant-safe key revenue_customer_id_fkey on customer_id, organization_id); set to NULL when that customer is hard-deleted. */
   customer_id: string | null
   /** Amount, exact numeric(12,2). */
@@ -230,7 +240,7 @@ export interface RevenueTable {
   /** Soft delete: NULL = live; set = in the trash since then, hidden from normal reads and excluded from the customer's totals. Set and cleared like customers.deleted_at; listed by public.deleted_revenue(). */
   deleted_at: Timestamp | null
   /** When the row was created. */
-  created_at: Generated<Timestamp>
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type Revenue = Selectable<RevenueTable>
 export type NewRevenue = Insertable<RevenueTable>
@@ -243,7 +253,7 @@ export interface UserPreferencesTable {
   /** UI theme: light, dark or system (the default: follow the device). */
   theme_preference: Generated<ThemePreference>
   /** Last change; set by the user_preferences_touch_updated_at trigger. */
-  updated_at: Generated<Timestamp>
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type UserPreferences = Selectable<UserPreferencesTable>
 export type NewUserPreferences = Insertable<UserPreferencesTable>

@@ -1,6 +1,8 @@
 // The access policy as data: who may do what to which table. test/access-matrix.test.ts runs every
 // cell against the database, and the docs' access table is generated from it, so the two can't
-// disagree. The SQL in supabase/migrations implements it.
+// disagree. The SQL in supabase/migrations implements it. Keyed by the generated TableName: a new
+// table does not compile until its row of the matrix is written.
+import type { TableName } from '../db/types.js'
 
 export const ACTORS = ['anon', 'outsider', 'memberA', 'adminA', 'memberB', 'adminB', 'service', 'system'] as const
 export type ActorName = (typeof ACTORS)[number]
@@ -43,7 +45,7 @@ function row<T>([anon, outsider, memberA, adminA, memberB, adminB, service, syst
 const NO_TRUNCATE = row<WriteOutcome>(['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok', 'ok'])
 
 //                                          anon      outsider  memberA   adminA    memberB   adminB    service   system
-export const ACCESS_POLICY: Record<string, TablePolicy> = {
+export const ACCESS_POLICY: Record<TableName, TablePolicy> = {
   organizations: {
     target: 'organization A (insert: a new organization)',
     select:   row<SelectOutcome>(['none',   'none',   'org',    'org',    'org',    'org',    'all',    'all']),

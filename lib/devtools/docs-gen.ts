@@ -1,20 +1,13 @@
 // Generated documentation: docs/erd.md (a Mermaid entity-relationship diagram of the public schema,
-// from pg_catalog's foreign keys) and docs/access-policy.md (the access policy as one table, from
-// lib/db/access-policy.ts — the data test/access-matrix.test.ts runs). Generated, so the docs can't
-// disagree with the database or the tests; test/docs-generated.test.ts fails when they are stale.
+// from the catalog's foreign keys) and docs/access-policy.md (the access policy as one table, from
+// lib/devtools/access-policy.ts — the data test/access-matrix.test.ts runs). Generated, so the docs
+// can't disagree with the database or the tests; test/docs-generated.test.ts fails when they are stale.
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { type Kysely, sql } from 'kysely'
 import { ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS } from './access-policy.js'
-import { createDb, TenantryError } from '../db/index.js'
-import { migrate } from '../migrate/index.js'
-import { PROJECT_ROOT } from '../paths.js'
-
-export const ERD_FILE = join(PROJECT_ROOT, 'docs', 'erd.md')
-export const ACCESS_POLICY_FILE = join(PROJECT_ROOT, 'docs', 'access-policy.md')
-export const ACCESS_POLICY_SOURCE = join(PROJECT_ROOT, 'lib', 'db', 'access-policy.ts')
-
-const REGENERATE = '`npx tsx cli/commands/dump-schema.ts` (or `tenantry dump-schema`)'
+import { type Catalog, type Column, type Constraint, publicTables, type Table } from './catalog.js'
+import { TenantryError } from '../db/index.js'
+import { ACCESS_POLICY_SOURCE } from '../paths.js'
+import { REGENERATE } from './regenerate.js'
 
 export class DocsGenError extends TenantryError {
   constructor(message: string) {
@@ -30,134 +23,83 @@ function cell(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Entity-relationship diagram
 // ---------------------------------------------------------------------------------------------
-interface ErdColumn { table: string; name: string; type: string; not_null: boolean; comment: string | null }
-interface ErdKey { table: string; name: string; contype: string; columns: string[] }
-interface ErdForeignKey {
-  name: string
-  table: string
-  columns: string[]
-  ref_table: string
-  ref_columns: string[]
-  def: string
-}
-interface ErdTable { name: string; comment: string | null }
-
-export interface ErdModel {
-  tables: ErdTable[]
-  columns: ErdColumn[]
-  keys: ErdKey[]
-  foreignKeys: ErdForeignKey[]
+/** How the diagram names a table: bare in public, schema-qualified elsewhere (auth.users). */
+function erdName(schema: string, table: string): string {
+  return schema === 'public' ? table : `${schema}.${table}`
 }
 
-/** Tables, columns, keys and foreign keys of the public schema, from pg_catalog. */
-export async function readErdModel<DB>(db: Kysely<DB>): Promise<ErdModel> {
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_catalog.set_config('search_path', '', true)`.execute(trx)
-    const tables = await sql<ErdTable>`
-      select c.relname as name, pg_catalog.obj_description(c.oid, 'pg_class') as comment
-        from pg_catalog.pg_class c
-       where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-       order by c.relname collate "C"`.execute(trx)
-    // Tables outside public that a public table refers to (auth.users) are drawn with their key only.
-    const columns = await sql<ErdColumn>`
-      select case when n.nspname = 'public' then c.relname else n.nspname || '.' || c.relname end as table,
-             a.attname as name,
-             case when t.typcategory = 'A' then et.typname || '_array' else t.typname end as type,
-             a.attnotnull as not_null, pg_catalog.col_description(c.oid, a.attnum) as comment
-        from pg_catalog.pg_attribute a
-        join pg_catalog.pg_class c on c.oid = a.attrelid
-        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        join pg_catalog.pg_type t on t.oid = a.atttypid
-        left join pg_catalog.pg_type et on et.oid = t.typelem
-       where a.attnum > 0 and not a.attisdropped and c.relkind = 'r'
-         and (n.nspname = 'public'
-              or exists (select 1 from pg_catalog.pg_constraint k
-                          where k.contype = 'f' and k.confrelid = c.oid and a.attnum = any(k.confkey)
-                            and k.connamespace = 'public'::regnamespace))
-       order by n.nspname <> 'public', c.relname collate "C", a.attnum`.execute(trx)
-    const keys = await sql<ErdKey>`
-      select case when n.nspname = 'public' then c.relname else n.nspname || '.' || c.relname end as table,
-             k.conname as name, k.contype::text as contype,
-             array(select a.attname::text from unnest(k.conkey) with ordinality as u(attnum, i)
-                     join pg_catalog.pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.attnum
-                    order by u.i) as columns
-        from pg_catalog.pg_constraint k
-        join pg_catalog.pg_class c on c.oid = k.conrelid
-        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       where k.contype in ('p', 'u')
-         and (n.nspname = 'public'
-              or c.oid in (select f.confrelid from pg_catalog.pg_constraint f
-                            where f.contype = 'f' and f.connamespace = 'public'::regnamespace))
-       order by n.nspname collate "C", c.relname collate "C", k.conname collate "C"`.execute(trx)
-    const foreignKeys = await sql<ErdForeignKey>`
-      select k.conname as name, c.relname as table,
-             array(select a.attname::text from unnest(k.conkey) with ordinality as u(attnum, i)
-                     join pg_catalog.pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.attnum
-                    order by u.i) as columns,
-             case when rn.nspname = 'public' then rc.relname else rn.nspname || '.' || rc.relname end as ref_table,
-             array(select a.attname::text from unnest(k.confkey) with ordinality as u(attnum, i)
-                     join pg_catalog.pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.attnum
-                    order by u.i) as ref_columns,
-             pg_catalog.pg_get_constraintdef(k.oid) as def
-        from pg_catalog.pg_constraint k
-        join pg_catalog.pg_class c on c.oid = k.conrelid
-        join pg_catalog.pg_class rc on rc.oid = k.confrelid
-        join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
-       where k.contype = 'f' and k.connamespace = 'public'::regnamespace
-       order by c.relname collate "C", k.conname collate "C"`.execute(trx)
-    return { tables: tables.rows, columns: columns.rows, keys: keys.rows, foreignKeys: foreignKeys.rows }
-  })
+/** How the diagram names a column's type: the type's name, element_array for an array. */
+function erdType(c: Column): string {
+  return c.elementType === null ? c.type : `${c.elementType}_array`
 }
+
+interface Entity { name: string; columns: Column[]; keys: Constraint[] }
 
 /** A Mermaid entity name: bare when it is a plain identifier, else quoted (auth.users). */
 function entity(name: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name}"`
 }
 
-export function renderErd(model: ErdModel): string {
-  const keysOf = (table: string) => model.keys.filter((k) => k.table === table)
+/** docs/erd.md for a catalog: every public table, and the columns of other tables its foreign keys refer to. */
+export function renderErd(catalog: Catalog): string {
+  const tables = publicTables(catalog)
+  const foreignKeys = tables.flatMap((t) => t.constraints.filter((k) => k.kind === 'f').map((k) => ({ table: t.name, ...k })))
+  const others = [...catalog.tables, ...catalog.referencedTables].filter((t) => t.schema !== 'public')
+  const referenced = (t: Table) => new Set(foreignKeys.flatMap((fk) =>
+    fk.references?.schema === t.schema && fk.references.table === t.name ? fk.references.columns : []))
+  const entities: Entity[] = [
+    ...tables.map((t) => ({ name: t.name, columns: t.columns, keys: t.constraints.filter((k) => k.kind === 'p' || k.kind === 'u') })),
+    ...others
+      .filter((t) => referenced(t).size > 0)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((t) => ({
+        name: erdName(t.schema, t.name),
+        columns: t.columns.filter((c) => referenced(t).has(c.name)),
+        keys: t.constraints.filter((k) => k.kind === 'p' || k.kind === 'u'),
+      })),
+  ]
+  const keysOf = (table: string) => entities.find((e) => e.name === table)?.keys ?? []
   const fkColumns = new Map<string, Set<string>>()
-  for (const fk of model.foreignKeys) {
+  for (const fk of foreignKeys) {
     const set = fkColumns.get(fk.table) ?? new Set<string>()
     for (const c of fk.columns) set.add(c)
     fkColumns.set(fk.table, set)
   }
-  const entities = [...new Set(model.columns.map((c) => c.table))]
 
   const lines: string[] = ['```mermaid', 'erDiagram']
-  for (const fk of model.foreignKeys) {
-    const cols = model.columns.filter((c) => c.table === fk.table && fk.columns.includes(c.name))
-    const required = cols.length > 0 && cols.every((c) => c.not_null)
+  for (const fk of foreignKeys) {
+    const cols = tables.find((t) => t.name === fk.table)?.columns.filter((c) => fk.columns.includes(c.name)) ?? []
+    const required = cols.length > 0 && cols.every((c) => !c.nullable)
     const keys = keysOf(fk.table)
     const oneToOne = keys.some((k) => k.columns.every((c) => fk.columns.includes(c)))
-    const pk = keys.find((k) => k.contype === 'p')
+    const pk = keys.find((k) => k.kind === 'p')
     const identifying = pk !== undefined && fk.columns.every((c) => pk.columns.includes(c))
     const left = required ? '||' : '|o'
     const right = oneToOne ? 'o|' : 'o{'
-    lines.push(`  ${entity(fk.ref_table)} ${left}${identifying ? '--' : '..'}${right} ${entity(fk.table)} : "${fk.columns.join(', ')}"`)
+    const target = fk.references ? erdName(fk.references.schema, fk.references.table) : ''
+    lines.push(`  ${entity(target)} ${left}${identifying ? '--' : '..'}${right} ${entity(fk.table)} : "${fk.columns.join(', ')}"`)
   }
-  for (const table of entities) {
-    const keys = keysOf(table)
-    const pk = keys.find((k) => k.contype === 'p')
-    const unique = new Set(keys.filter((k) => k.contype === 'u' && k.columns.length === 1).flatMap((k) => k.columns))
+  for (const { name: table, columns, keys } of entities) {
+    const pk = keys.find((k) => k.kind === 'p')
+    const unique = new Set(keys.filter((k) => k.kind === 'u' && k.columns.length === 1).flatMap((k) => k.columns))
     lines.push(`  ${entity(table)} {`)
-    for (const c of model.columns.filter((col) => col.table === table)) {
+    for (const c of columns) {
       const marks = [
         pk?.columns.includes(c.name) ? 'PK' : null,
         fkColumns.get(table)?.has(c.name) ? 'FK' : null,
         unique.has(c.name) ? 'UK' : null,
       ].filter((m) => m !== null)
-      lines.push(`    ${c.type} ${c.name}${marks.length > 0 ? ` ${marks.join(', ')}` : ''}${c.not_null ? '' : ' "nullable"'}`)
+      lines.push(`    ${erdType(c)} ${c.name}${marks.length > 0 ? ` ${marks.join(', ')}` : ''}${c.nullable ? ' "nullable"' : ''}`)
     }
     lines.push('  }')
   }
   lines.push('```')
 
-  const withoutFk = model.tables.filter((t) => !model.foreignKeys.some((fk) => fk.table === t.name)).map((t) => `\`${t.name}\``)
+  const withoutFk = tables.filter((t) => !foreignKeys.some((fk) => fk.table === t.name)).map((t) => `\`${t.name}\``)
   const out = [
     '# Entity-relationship diagram',
     '',
-    `<!-- GENERATED by ${REGENERATE} from the pg_catalog of a freshly migrated database (lib/db/docs-gen.ts). Do not edit; test/docs-generated.test.ts fails when it is stale. -->`,
+    `<!-- GENERATED by \`${REGENERATE}\` from the pg_catalog of a freshly migrated database (lib/devtools/docs-gen.ts). Do not edit; test/docs-generated.test.ts fails when it is stale. -->`,
     '',
     'The tables of the `public` schema and their foreign keys, as `supabase/migrations` builds them. Every column',
     'and key is shown; `supabase/schema.sql` has everything else (checks, indexes, policies, triggers, functions).',
@@ -172,7 +114,7 @@ export function renderErd(model: ErdModel): string {
     '',
     '| table | constraint | definition |',
     '| --- | --- | --- |',
-    ...model.foreignKeys.map((fk) => `| ${fk.table} | ${fk.name} | \`${cell(fk.def)}\` |`),
+    ...foreignKeys.map((fk) => `| ${fk.table} | ${fk.name} | \`${cell(fk.def)}\` |`),
     '',
     '## Tables',
     '',
@@ -180,7 +122,7 @@ export function renderErd(model: ErdModel): string {
     '',
     '| table | description |',
     '| --- | --- |',
-    ...model.tables.map((t) => `| ${t.name} | ${cell(t.comment ?? '')} |`),
+    ...tables.map((t) => `| ${t.name} | ${cell(t.comment ?? '')} |`),
     '',
   ]
   return out.filter((line, i, all) => !(line === '' && all[i - 1] === '')).join('\n')
@@ -209,7 +151,7 @@ export function parseLegend(source: string): LegendGroup[] {
   const start = source.lastIndexOf('/**', anchor)
   const end = source.indexOf('*/', start)
   if (anchor < 0 || start < 0 || end < 0 || end > anchor) {
-    throw new DocsGenError('docs-gen: no doc comment above `export type SelectOutcome` in lib/db/access-policy.ts')
+    throw new DocsGenError('docs-gen: no doc comment above `export type SelectOutcome` in lib/devtools/access-policy.ts')
   }
   const groups: LegendGroup[] = []
   for (const raw of source.slice(start + 3, end).split('\n')) {
@@ -230,15 +172,14 @@ export function parseLegend(source: string): LegendGroup[] {
 export function renderAccessPolicy(source: string = readFileSync(ACCESS_POLICY_SOURCE, 'utf8')): string {
   const legend = parseLegend(source)
   const explained = new Set(legend.flatMap((g) => g.entries.map((e) => e.outcome)))
-  const tables = Object.keys(ACCESS_POLICY)
+  // In the order the matrix is written (tenant first, then its data), not alphabetical.
+  const policies = Object.entries(ACCESS_POLICY)
   const rows: string[] = []
-  for (const table of tables) {
-    const policy = ACCESS_POLICY[table]
-    if (!policy) continue
+  for (const [table, policy] of policies) {
     for (const op of OPERATIONS) {
       const outcomes = ACTORS.map((actor) => policy[op][actor])
       for (const o of outcomes) {
-        if (!explained.has(o)) throw new DocsGenError(`docs-gen: outcome '${o}' (${table} ${op}) is not in the legend of lib/db/access-policy.ts`)
+        if (!explained.has(o)) throw new DocsGenError(`docs-gen: outcome '${o}' (${table} ${op}) is not in the legend of lib/devtools/access-policy.ts`)
       }
       rows.push(`| ${table} | ${op} | ${outcomes.join(' | ')} |`)
     }
@@ -246,7 +187,7 @@ export function renderAccessPolicy(source: string = readFileSync(ACCESS_POLICY_S
   const out = [
     '# Access policy',
     '',
-    `<!-- GENERATED by ${REGENERATE} from lib/db/access-policy.ts (lib/db/docs-gen.ts). Do not edit; test/docs-generated.test.ts fails when it is stale. -->`,
+    `<!-- GENERATED by \`${REGENERATE}\` from lib/devtools/access-policy.ts (lib/devtools/docs-gen.ts). Do not edit; test/docs-generated.test.ts fails when it is stale. -->`,
     '',
     'Who may do what to which table: every actor x table x operation. The same data drives',
     '`test/access-matrix.test.ts`, which runs every cell against the database (embedded and PostgreSQL 15) and',
@@ -276,32 +217,8 @@ export function renderAccessPolicy(source: string = readFileSync(ACCESS_POLICY_S
     '',
     '| table | target |',
     '| --- | --- |',
-    ...tables.map((t) => `| ${t} | ${cell(ACCESS_POLICY[t]?.target ?? '')} |`),
+    ...policies.map(([table, policy]) => `| ${table} | ${cell(policy.target)} |`),
     '',
   )
   return out.join('\n')
-}
-
-// ---------------------------------------------------------------------------------------------
-// All generated docs
-// ---------------------------------------------------------------------------------------------
-export interface GeneratedFile { path: string; content: string }
-
-/** The generated docs for the database behind db (which must be freshly migrated). */
-export async function renderDocsFrom<DB>(db: Kysely<DB>): Promise<GeneratedFile[]> {
-  return [
-    { path: ERD_FILE, content: renderErd(await readErdModel(db)) },
-    { path: ACCESS_POLICY_FILE, content: renderAccessPolicy() },
-  ]
-}
-
-/** docs/erd.md and docs/access-policy.md as they should be, from a fresh in-memory embedded database. */
-export async function renderDocs(): Promise<GeneratedFile[]> {
-  const handle = await createDb({ dataDir: 'memory://' })
-  try {
-    await migrate(handle.db)
-    return await renderDocsFrom(handle.db)
-  } finally {
-    await handle.close()
-  }
 }

@@ -6,19 +6,8 @@
 import { type Kysely, sql } from 'kysely'
 import { migrationStatus } from '../migrate/index.js'
 
-export type DoctorCheck =
-  | 'rls_disabled'
-  | 'auth_rls_initplan'
-  | 'function_search_path_mutable'
-  | 'unindexed_foreign_key'
-  | 'duplicate_index'
-  | 'rls_enabled_no_policy'
-  | 'multiple_permissive_policies'
-  | 'security_definer_exposed'
-  | 'migration_drift'
-
-export interface Finding {
-  check: DoctorCheck
+/** What one check found wrong with one object. */
+export interface Problem {
   /** The object concerned: public.customers, policy customers_select on public.customers, ... */
   object: string
   /** What is wrong and what to do, in one line. */
@@ -86,7 +75,7 @@ export function unwrappedHelperCalls(expression: string): string[] {
 
 type Db<DB> = Kysely<DB>
 
-async function rlsDisabled<DB>(db: Db<DB>): Promise<Finding[]> {
+async function rlsDisabled<DB>(db: Db<DB>): Promise<Problem[]> {
   const r = await sql<{ name: string }>`
     select format('%I.%I', 'public', c.relname) as name
       from pg_catalog.pg_class c
@@ -94,24 +83,22 @@ async function rlsDisabled<DB>(db: Db<DB>): Promise<Finding[]> {
        and not exists (select 1 from pg_catalog.pg_depend d where d.objid = c.oid and d.deptype = 'e')
      order by 1`.execute(db)
   return r.rows.map((t) => ({
-    check: 'rls_disabled',
     object: t.name,
     message: `row level security is not enabled: the API roles read and write every row (alter table ${t.name} enable row level security)`,
   }))
 }
 
-async function rlsInitplan<DB>(db: Db<DB>): Promise<Finding[]> {
+async function rlsInitplan<DB>(db: Db<DB>): Promise<Problem[]> {
   const r = await sql<{ schemaname: string; tablename: string; policyname: string; qual: string | null; with_check: string | null }>`
     select schemaname, tablename, policyname, qual, with_check
       from pg_catalog.pg_policies
      where schemaname not in (${internal})
      order by schemaname, tablename, policyname`.execute(db)
-  const findings: Finding[] = []
+  const findings: Problem[] = []
   for (const p of r.rows) {
     const bare = [...new Set([...unwrappedHelperCalls(p.qual ?? ''), ...unwrappedHelperCalls(p.with_check ?? '')])]
     if (bare.length === 0) continue
     findings.push({
-      check: 'auth_rls_initplan',
       object: `policy ${p.policyname} on ${p.schemaname}.${p.tablename}`,
       message: `calls ${bare.join(', ')} once per row: wrap each call as (select ${bare[0] ?? 'auth.uid()'}) so it runs once per statement`,
     })
@@ -119,7 +106,7 @@ async function rlsInitplan<DB>(db: Db<DB>): Promise<Finding[]> {
   return findings
 }
 
-async function mutableSearchPath<DB>(db: Db<DB>): Promise<Finding[]> {
+async function mutableSearchPath<DB>(db: Db<DB>): Promise<Problem[]> {
   const r = await sql<{ name: string; secdef: boolean }>`
     select format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as name, p.prosecdef as secdef
       from pg_catalog.pg_proc p
@@ -131,13 +118,12 @@ async function mutableSearchPath<DB>(db: Db<DB>): Promise<Finding[]> {
        and not exists (select 1 from unnest(coalesce(p.proconfig, '{}'::text[])) as c(setting) where c.setting like 'search_path=%')
      order by 1`.execute(db)
   return r.rows.map((f) => ({
-    check: 'function_search_path_mutable',
     object: `function ${f.name}`,
     message: `${f.secdef ? 'SECURITY DEFINER and ' : ''}no fixed search_path: a caller's search_path decides what its unqualified names mean (add set search_path = '' and qualify the names)`,
   }))
 }
 
-async function unindexedForeignKeys<DB>(db: Db<DB>): Promise<Finding[]> {
+async function unindexedForeignKeys<DB>(db: Db<DB>): Promise<Problem[]> {
   const r = await sql<{ table_name: string; constraint_name: string; columns: string[] }>`
     select format('%I.%I', n.nspname, c.relname) as table_name, con.conname as constraint_name,
            array(select a.attname::text
@@ -155,13 +141,12 @@ async function unindexedForeignKeys<DB>(db: Db<DB>): Promise<Finding[]> {
                        where k.ord <= cardinality(con.conkey) order by k.ord) = con.conkey::int2[])
      order by 1, 2`.execute(db)
   return r.rows.map((f) => ({
-    check: 'unindexed_foreign_key',
     object: `foreign key ${f.constraint_name} on ${f.table_name}`,
     message: `no index starts with its columns (${f.columns.join(', ')}): deletes and updates of the referenced rows scan the table (create index on ${f.table_name} (${f.columns.join(', ')}))`,
   }))
 }
 
-async function duplicateIndexes<DB>(db: Db<DB>): Promise<Finding[]> {
+async function duplicateIndexes<DB>(db: Db<DB>): Promise<Problem[]> {
   const r = await sql<{ table_name: string; indexes: string[] }>`
     select format('%I.%I', n.nspname, c.relname) as table_name,
            array_agg(ic.relname::text order by ic.relname) as indexes
@@ -174,13 +159,12 @@ async function duplicateIndexes<DB>(db: Db<DB>): Promise<Finding[]> {
     having count(*) > 1
      order by 1, 2`.execute(db)
   return r.rows.map((d) => ({
-    check: 'duplicate_index',
     object: d.table_name,
     message: `indexes ${d.indexes.join(', ')} are identical apart from their names: every write maintains both (drop all but one)`,
   }))
 }
 
-async function rlsWithoutPolicy<DB>(db: Db<DB>): Promise<Finding[]> {
+async function rlsWithoutPolicy<DB>(db: Db<DB>): Promise<Problem[]> {
   const r = await sql<{ name: string; comment: string | null }>`
     select format('%I.%I', n.nspname, c.relname) as name, obj_description(c.oid, 'pg_class') as comment
       from pg_catalog.pg_class c
@@ -191,13 +175,12 @@ async function rlsWithoutPolicy<DB>(db: Db<DB>): Promise<Finding[]> {
   return r.rows
     .filter((t) => !NO_POLICY_ON_PURPOSE.test(t.comment ?? ''))
     .map((t) => ({
-      check: 'rls_enabled_no_policy',
       object: t.name,
       message: `row level security is on and no policy exists: the API roles see nothing. If that is the intent, say so in the table's comment (comment on table ${t.name} is 'no policies: ...')`,
     }))
 }
 
-async function multiplePermissive<DB>(db: Db<DB>): Promise<Finding[]> {
+async function multiplePermissive<DB>(db: Db<DB>): Promise<Problem[]> {
   // A policy for PUBLIC (role oid 0) applies to the API roles too.
   const r = await sql<{ table_name: string; role: string; command: string; policies: string[] }>`
     select format('%I.%I', n.nspname, c.relname) as table_name, coalesce(r.rolname, 'public') as role, cmd.command,
@@ -218,16 +201,15 @@ async function multiplePermissive<DB>(db: Db<DB>): Promise<Finding[]> {
     having count(*) > 1
      order by 1, 2, 3`.execute(db)
   return r.rows.map((m) => ({
-    check: 'multiple_permissive_policies',
     object: m.table_name,
     message: `${m.policies.length} permissive policies for ${m.role} ${m.command} (${m.policies.join(', ')}): each is evaluated for every row; merge them into one`,
   }))
 }
 
-async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Finding[]> {
+async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Problem[]> {
   const roles = await sql<{ rolname: string }>`
     select rolname from pg_catalog.pg_roles where rolname in ('anon', 'authenticated') order by rolname`.execute(db)
-  const findings: Finding[] = []
+  const findings: Problem[] = []
   for (const { rolname } of roles.rows) {
     const r = await sql<{ name: string }>`
       select format('public.%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid)) as name
@@ -238,7 +220,6 @@ async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Finding[]> {
        order by 1`.execute(db)
     for (const f of r.rows) {
       findings.push({
-        check: 'security_definer_exposed',
         object: `function ${f.name}`,
         message: `SECURITY DEFINER in the exposed schema and executable by ${rolname}: it runs with its owner's rights for any API caller (move it to a private schema behind a SECURITY INVOKER wrapper, or revoke execute from ${rolname})`,
       })
@@ -247,49 +228,51 @@ async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Finding[]> {
   return findings
 }
 
-async function migrationDrift<DB>(db: Db<DB>): Promise<Finding[]> {
+async function migrationDrift<DB>(db: Db<DB>): Promise<Problem[]> {
   const st = await migrationStatus(db)
   return [
-    ...st.changed.map((f): Finding => ({
-      check: 'migration_drift',
+    ...st.changed.map((f): Problem => ({
       object: f.file,
       message: 'applied, and the file has been edited since: restore it as it was and put the change in a new migration',
     })),
-    ...st.missingLocally.map((m): Finding => ({
-      check: 'migration_drift',
+    ...st.missingLocally.map((m): Problem => ({
       object: `migration ${m.version}${m.name ? `_${m.name}` : ''}`,
       message: 'applied to the database, but there is no such file in supabase/migrations',
     })),
-    ...st.pending.map((f): Finding => ({
-      check: 'migration_drift',
+    ...st.pending.map((f): Problem => ({
       object: f.file,
       message: 'not applied: run `tenantry migrate`',
     })),
   ]
 }
 
-export const DOCTOR_CHECKS: readonly { check: DoctorCheck; describe: string }[] = [
-  { check: 'rls_disabled', describe: 'row level security is enabled on every table of public' },
-  { check: 'auth_rls_initplan', describe: 'policies call auth.uid()/auth.jwt()/auth.role()/current_setting()/private.* wrapped in (select ...)' },
-  { check: 'function_search_path_mutable', describe: 'functions of public and private, and every SECURITY DEFINER function, fix their search_path' },
-  { check: 'unindexed_foreign_key', describe: 'every foreign key is covered by an index whose leading columns are its columns, in order' },
-  { check: 'duplicate_index', describe: 'no two indexes of a table are identical apart from their names' },
-  { check: 'rls_enabled_no_policy', describe: 'no table has row level security on and no policy, unless its comment says "no policies"' },
-  { check: 'multiple_permissive_policies', describe: 'at most one permissive policy per table, role and command' },
-  { check: 'security_definer_exposed', describe: 'no SECURITY DEFINER function in public is executable by anon or authenticated' },
-  { check: 'migration_drift', describe: 'every migration is applied and unchanged since' },
-]
+// One entry per check: its name (the `check` of its findings), what it verifies (tenantry doctor --help)
+// and the function that runs it. runDoctor and the help both read this table, so they cannot disagree.
+export const DOCTOR_CHECKS = [
+  { check: 'rls_disabled', describe: 'row level security is enabled on every table of public', run: rlsDisabled },
+  { check: 'auth_rls_initplan', describe: 'policies call auth.uid()/auth.jwt()/auth.role()/current_setting()/private.* wrapped in (select ...)', run: rlsInitplan },
+  { check: 'function_search_path_mutable', describe: 'functions of public and private, and every SECURITY DEFINER function, fix their search_path', run: mutableSearchPath },
+  { check: 'unindexed_foreign_key', describe: 'every foreign key is covered by an index whose leading columns are its columns, in order', run: unindexedForeignKeys },
+  { check: 'duplicate_index', describe: 'no two indexes of a table are identical apart from their names', run: duplicateIndexes },
+  { check: 'rls_enabled_no_policy', describe: 'no table has row level security on and no policy, unless its comment says "no policies"', run: rlsWithoutPolicy },
+  { check: 'multiple_permissive_policies', describe: 'at most one permissive policy per table, role and command', run: multiplePermissive },
+  { check: 'security_definer_exposed', describe: 'no SECURITY DEFINER function in public is executable by anon or authenticated', run: exposedSecurityDefiner },
+  { check: 'migration_drift', describe: 'every migration is applied and unchanged since', run: migrationDrift },
+] as const satisfies readonly { check: string; describe: string; run: <DB>(db: Kysely<DB>) => Promise<Problem[]> }[]
 
-/** Runs every check; an empty list means a healthy database. */
+export type DoctorCheck = (typeof DOCTOR_CHECKS)[number]['check']
+
+export interface Finding extends Problem {
+  check: DoctorCheck
+}
+
+/** Runs every check of DOCTOR_CHECKS, in order; an empty list means a healthy database. */
 export async function runDoctor<DB>(db: Kysely<DB>): Promise<Finding[]> {
   const findings: Finding[] = []
-  for (const check of [
-    rlsDisabled, rlsInitplan, mutableSearchPath, unindexedForeignKeys, duplicateIndexes,
-    rlsWithoutPolicy, multiplePermissive, exposedSecurityDefiner, migrationDrift,
-  ]) {
+  for (const { check, run } of DOCTOR_CHECKS) {
     // Sorted here, by code point: the database's collation may order names differently.
-    const found = await check(db)
-    findings.push(...found.sort((a, b) => compare(a.object, b.object) || compare(a.message, b.message)))
+    const found = await run(db)
+    findings.push(...found.sort((a, b) => compare(a.object, b.object) || compare(a.message, b.message)).map((p) => ({ check, ...p })))
   }
   return findings
 }

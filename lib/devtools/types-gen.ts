@@ -1,8 +1,16 @@
-// Writes lib/db/types.ts from the migrated database (see introspect.ts). Generated rather than
+// Writes lib/db/types.ts from the catalog of the migrated database (catalog.ts). Generated rather than
 // hand-written so the types cannot drift from the SQL; test/types-drift.test.ts regenerates and
 // compares. Knows what generic generators don't: CHECK value lists become literal unions, DATE is
 // 'YYYY-MM-DD' text (see connection.ts), numeric is an exact decimal string, jsonb is typed per column.
-import type { ColumnInfo, TableInfo } from './catalog.js'
+//
+// The rules the SQL states become Kysely's column types, with Kysely's meanings: a column with a
+// default is Generated (optional on insert); a column the database computes — GENERATED, IDENTITY
+// ALWAYS, or one whose comment starts with "Derived:" — is GeneratedAlways (never inserted or
+// updated); a column whose comment says it "cannot change" (after a ';' or '.', so the column itself
+// is the subject) is ColumnType<S, I, never> (never updated). The table sets (TABLES,
+// SOFT_DELETE_TABLES, AUDITED_TABLES, TENANT_TABLES) come from the catalog too.
+import { type Catalog, type Column, publicTables, type Table } from './catalog.js'
+import { REGENERATE } from './regenerate.js'
 
 /** Row type names: the plan's (Organization, Profile, ...) and readable ones for the rest. */
 const ROW_NAMES: Record<string, string> = {
@@ -12,6 +20,7 @@ const ROW_NAMES: Record<string, string> = {
   revenue: 'Revenue',
   activities: 'Activity',
   audit_logs: 'AuditLog',
+  invitations: 'Invitation',
   ai_usage_log: 'AiUsage',
   user_preferences: 'UserPreferences',
 }
@@ -24,6 +33,11 @@ const ENUM_NAMES: Record<string, string> = {
   'user_preferences.theme_preference': 'ThemePreference',
   'audit_logs.action': 'AuditAction',
 }
+
+/** What a column comment says when the database computes the column: never written by anyone. */
+export const DERIVED_COMMENT = /^Derived:/
+/** What a column comment says when the column never changes once inserted (not "users cannot change it"). */
+export const FROZEN_COMMENT = /(?:^|[;.]\s+)cannot change\b/i
 
 /** jsonb columns with a known shape. */
 const JSON_TYPES: Record<string, string> = {
@@ -52,6 +66,8 @@ const SCALARS: Record<string, string> = {
   json: 'Json',
   _text: 'string[]',
   _uuid: 'string[]',
+  // node-postgres reads bytea as a Buffer (invitations.token_hash, which no API role may select).
+  bytea: 'Buffer',
 }
 
 function pascal(name: string): string {
@@ -60,6 +76,12 @@ function pascal(name: string): string {
 
 function upperSnake(name: string): string {
   return name.toUpperCase()
+}
+
+/** Select, insert and update types of the aliases that are ColumnTypes (written in the header below). */
+const COLUMN_TYPE_ALIASES: Record<string, { select: string; insert: string; update: string }> = {
+  Timestamp: { select: 'Date', insert: 'Date | string', update: 'Date | string' },
+  JsonObjectColumn: { select: 'JsonObject', insert: 'JsonObject', update: 'JsonObject' },
 }
 
 function rowName(table: string): string {
@@ -75,12 +97,36 @@ function constName(enumTypeName: string): string {
   return snake.endsWith('S') ? `${snake}ES` : `${snake}S`
 }
 
-function columnType(table: string, c: ColumnInfo): string {
+function baseType(table: string, c: Column): string {
   const key = `${table}.${c.name}`
-  let t = c.allowed ? enumName(table, c.name) : JSON_TYPES[key] ?? SCALARS[c.type]
-  if (t === undefined) throw new Error(`codegen: no TypeScript type for ${key} (${c.type}); add it to SCALARS`)
-  if (c.nullable) t = `${t} | null`
-  return c.hasDefault ? `Generated<${t}>` : t
+  const t = c.allowed ? enumName(table, c.name) : JSON_TYPES[key] ?? SCALARS[c.type]
+  if (t === undefined) throw new Error(`types-gen: no TypeScript type for ${key} (${c.type}); add it to SCALARS`)
+  return t
+}
+
+/** Never inserted or updated: the database computes it. */
+export function isComputed(c: Column): boolean {
+  return c.generated !== '' || c.identity === 'a' || DERIVED_COMMENT.test(c.comment ?? '')
+}
+
+/** Set on insert, never updated. */
+export function isFrozen(c: Column): boolean {
+  return FROZEN_COMMENT.test(c.comment ?? '')
+}
+
+function columnType(table: string, c: Column): string {
+  const base = baseType(table, c)
+  const alias = COLUMN_TYPE_ALIASES[base]
+  const orNull = (t: string) => (c.nullable ? `${t} | null` : t)
+  const select = orNull(alias?.select ?? base)
+  if (isComputed(c)) return `GeneratedAlways<${select}>`
+  const optional = c.defaultExpr !== null || c.identity === 'd'
+  const frozen = isFrozen(c)
+  if (!optional && !frozen) return orNull(base)
+  if (optional && !frozen && !alias) return `Generated<${orNull(base)}>`
+  const insert = orNull(alias?.insert ?? base) + (optional ? ' | undefined' : '')
+  const update = frozen ? 'never' : orNull(alias?.update ?? base)
+  return `ColumnType<${select}, ${insert}, ${update}>`
 }
 
 function docComment(text: string | null, indent: string): string {
@@ -88,17 +134,30 @@ function docComment(text: string | null, indent: string): string {
   return `${indent}/** ${text.replaceAll('*/', '*\\/').replaceAll('\n', `\n${indent} * `)} */\n`
 }
 
-export function generateTypes(tables: TableInfo[]): string {
-  const sorted = [...tables].sort((a, b) => a.name.localeCompare(b.name))
-  const out: string[] = []
-  out.push(`// GENERATED from the migrated database by \`npm run tenantry -- gen-types\`. Do not edit:
-// change the SQL in supabase/migrations, then regenerate. test/types-drift.test.ts fails on any drift.
-import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely'
+/** Public tables with an audit trigger: one whose function writes public.audit_logs. */
+function auditedTables(catalog: Catalog, tables: Table[]): string[] {
+  const writesAudit = new Set(catalog.functions.filter((f) => /\binsert\s+into\s+public\.audit_logs\b/i.test(f.def)).map((f) => f.oid))
+  return tables
+    .filter((t) => catalog.triggers.some((tg) => tg.schema === t.schema && tg.table === t.name && writesAudit.has(tg.functionOid)))
+    .map((t) => t.name)
+}
 
-/** A column with a database default: optional on insert. Unwraps ColumnType, unlike Kysely's own. */
-export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
-  ? ColumnType<S, I | undefined, U>
-  : ColumnType<T, T | undefined, T>
+function tableSet(constName: string, typeName: string | null, doc: string, names: string[]): string {
+  const type = typeName ? `\nexport type ${typeName} = (typeof ${constName})[number]` : ''
+  return `/** ${doc} */
+export const ${constName} = [${names.map((n) => JSON.stringify(n)).join(', ')}] as const${type}
+`
+}
+
+export function generateTypes(catalog: Catalog): string {
+  const sorted = publicTables(catalog)
+  const columnTypes = sorted.flatMap((t) => t.columns.map((c) => columnType(t.name, c)))
+  const kysely = ['ColumnType', 'Generated', 'GeneratedAlways'].filter((name) =>
+    name === 'ColumnType' || columnTypes.some((ct) => ct.startsWith(`${name}<`)))
+  const out: string[] = []
+  out.push(`// GENERATED from the migrated database by \`${REGENERATE}\`. Do not edit:
+// change the SQL in supabase/migrations, then regenerate. test/types-drift.test.ts fails on any drift.
+import type { ${[...kysely, 'Insertable', 'Selectable', 'Updateable'].join(', ')} } from 'kysely'
 
 /** timestamptz: read as Date; written as Date or an ISO 8601 string. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -127,12 +186,17 @@ export type ${name} = (typeof ${constName(name)})[number]
     }
   }
 
+  const withColumn = (column: string) => sorted.filter((t) => t.columns.some((c) => c.name === column)).map((t) => t.name)
   out.push(`/** Every table of the public schema, by name. */
 export const TABLE_NAMES = {
 ${sorted.map((t) => `  ${upperSnake(t.name)}: ${JSON.stringify(t.name)},`).join('\n')}
 } as const
 export type TableName = (typeof TABLE_NAMES)[keyof typeof TABLE_NAMES]
 
+${tableSet('TABLES', null, 'Every table of the public schema, sorted.', sorted.map((t) => t.name))}
+${tableSet('SOFT_DELETE_TABLES', 'SoftDeleteTable', 'Tables with a deleted_at column: an admin\'s DELETE moves a row to the trash (public.soft_delete, public.restore).', withColumn('deleted_at'))}
+${tableSet('AUDITED_TABLES', 'AuditedTable', 'Tables with an audit trigger: changes to their rows are written to audit_logs.', auditedTables(catalog, sorted))}
+${tableSet('TENANT_TABLES', 'TenantTable', 'Tables with an organization_id column: rows that belong to an organization.', withColumn('organization_id'))}
 /** The Kysely database interface. */
 export interface Database {
 ${sorted.map((t) => `  ${t.name}: ${rowName(t.name)}Table`).join('\n')}

@@ -1,5 +1,5 @@
 // An independent check of lib/db/types.ts against a migrated database: the database side is read
-// from information_schema (not pg_catalog, which lib/db/introspect.ts uses), the TypeScript side is
+// from information_schema (not pg_catalog, which lib/devtools/catalog.ts reads), the TypeScript side is
 // parsed with the TypeScript compiler (not compared as text). Every difference is reported.
 import { type Kysely, sql } from 'kysely'
 import ts from 'typescript'
@@ -79,7 +79,9 @@ export async function readDbSchema<DB>(db: Kysely<DB>): Promise<DbSchema> {
 
 /** What a column type in types.ts says. */
 interface TsColumn {
-  generated: boolean
+  /** On insert: must be given, may be left out (Generated<>, or undefined in ColumnType's insert type), or cannot be given (never). */
+  insert: 'required' | 'optional' | 'never'
+  /** The selected type, without null. */
   nullable: boolean
   base: string
 }
@@ -95,13 +97,22 @@ interface TsSchema {
   tableNames: string[] | null
 }
 
+/** Kysely's wrappers: Generated<S> (optional on insert), GeneratedAlways<S> and ColumnType<S, I, U>. */
 function describeType(node: ts.TypeNode, sf: ts.SourceFile): TsColumn {
-  let generated = false
+  let insert: TsColumn['insert'] = 'required'
   let inner = node
-  if (ts.isTypeReferenceNode(inner) && inner.typeName.getText(sf) === 'Generated' && inner.typeArguments?.length === 1) {
-    generated = true
-    const [arg] = inner.typeArguments
-    if (arg) inner = arg
+  const wrapper = ts.isTypeReferenceNode(inner) ? inner.typeName.getText(sf) : ''
+  const args = ts.isTypeReferenceNode(inner) ? inner.typeArguments ?? [] : []
+  const [select, insertType] = args
+  if (select && (((wrapper === 'Generated' || wrapper === 'GeneratedAlways') && args.length === 1) || wrapper === 'ColumnType')) {
+    inner = select
+    if (wrapper === 'Generated') insert = 'optional'
+    if (wrapper === 'GeneratedAlways') insert = 'never'
+    if (wrapper === 'ColumnType' && insertType) {
+      const parts = ts.isUnionTypeNode(insertType) ? [...insertType.types] : [insertType]
+      if (insertType.kind === ts.SyntaxKind.NeverKeyword) insert = 'never'
+      else if (parts.some((p) => p.kind === ts.SyntaxKind.UndefinedKeyword)) insert = 'optional'
+    }
   }
   let nullable = false
   let parts: ts.TypeNode[] = [inner]
@@ -111,7 +122,7 @@ function describeType(node: ts.TypeNode, sf: ts.SourceFile): TsColumn {
     if (isNull) nullable = true
     return !isNull
   })
-  return { generated, nullable, base: rest.map((p) => p.getText(sf)).join(' | ') }
+  return { insert, nullable, base: rest.map((p) => p.getText(sf)).join(' | ') }
 }
 
 function stringsOf(node: ts.Expression): string[] | null {
@@ -168,9 +179,10 @@ function allowedBases(c: DbColumn): string[] {
     case 'numeric': return ['Decimal', 'string']
     case 'bool': return ['boolean']
     case 'date': return ['DateString', 'string']
-    case 'timestamptz': case 'timestamp': return ['Timestamp']
-    case 'jsonb': case 'json': return ['Json', 'JsonObjectColumn']
+    case 'timestamptz': case 'timestamp': return ['Timestamp', 'Date']
+    case 'jsonb': case 'json': return ['Json', 'JsonObjectColumn', 'JsonObject']
     case '_text': case '_uuid': case '_varchar': return ['string[]']
+    case 'bytea': return ['Buffer']
     default: return []
   }
 }
@@ -211,7 +223,11 @@ export function compareTypes(dbSchema: DbSchema, typesText: string): string[] {
         continue
       }
       if (col.nullable !== c.nullable) problems.push(`${key}: nullable is ${c.nullable} in the database, ${col.nullable} in types.ts`)
-      if (col.generated !== c.hasDefault) problems.push(`${key}: ${c.hasDefault ? 'has' : 'has no'} default in the database, ${col.generated ? 'is' : 'is not'} Generated<> in types.ts`)
+      if (col.insert === 'never') {
+        if (!c.hasDefault && !c.nullable) problems.push(`${key}: has no default and is NOT NULL in the database, cannot be inserted in types.ts`)
+      } else if ((col.insert === 'optional') !== c.hasDefault) {
+        problems.push(`${key}: ${c.hasDefault ? 'has' : 'has no'} default in the database, ${col.insert === 'optional' ? 'is' : 'is not'} Generated<> in types.ts`)
+      }
       const values = dbSchema.enums.get(key)
       if (values) {
         const constName = /typeof\s+(\w+)/.exec(t.aliases.get(col.base) ?? '')?.[1]

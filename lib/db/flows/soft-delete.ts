@@ -2,11 +2,7 @@
 // public.restore, public.deleted_<table>()): an admin acts on rows of their own organization only.
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { InvalidInputError, NotAuthorizedError, NotFoundError, translated } from '../errors.js'
-import type { Database } from '../types.js'
-
-/** The tables with a deleted_at column and a trash. */
-export const SOFT_DELETE_TABLES = ['customers', 'revenue', 'activities'] as const
-export type SoftDeleteTable = (typeof SOFT_DELETE_TABLES)[number]
+import { type Database, SOFT_DELETE_TABLES, type SoftDeleteTable } from '../types.js'
 
 /** A row of one of those tables, as selected. */
 export type SoftDeleteRow<T extends SoftDeleteTable> = Selectable<Database[T]>
@@ -16,7 +12,7 @@ const TRASH_FUNCTIONS = {
   customers: sql`public.deleted_customers()`,
   revenue: sql`public.deleted_revenue()`,
   activities: sql`public.deleted_activities()`,
-} as const
+} as const satisfies Record<SoftDeleteTable, unknown>
 
 /** Whether the caller is a signed-in admin of an organization (the only ones who soft delete). */
 async function callerIsAdmin(db: Kysely<Database>): Promise<boolean> {
