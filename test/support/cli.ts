@@ -32,17 +32,26 @@ function baseEnv(): Record<string, string | undefined> {
 
 /** The package bin: what `npx tenantry` and `npm start` run. */
 export const CLI_BIN = 'bin/tenantry.js'
+/** The CLI's source entry: runNode runs it as the built CLI, CLI_BIN. */
+const CLI_SOURCE = 'cli/main.ts'
+
+let built: Promise<unknown> | undefined
 
 /**
  * Runs `node <entry> ...args` from the project root (`node --import tsx` for a .ts entry); stdin is an
- * (empty) pipe, not a TTY.
+ * (empty) pipe, not a TTY. The CLI (CLI_BIN, or its source entry cli/main.ts) runs as users run it:
+ * the package bin on the built bundle, built first when a source is newer.
  */
-export function runNode(entry: string, args: string[], env: Record<string, string | undefined>, options: RunOptions = {}): Promise<RunResult> {
+export async function runNode(entry: string, args: string[], env: Record<string, string | undefined>, options: RunOptions = {}): Promise<RunResult> {
+  const cli = entry === CLI_BIN || entry === CLI_SOURCE
+  // Built here, once per test process, rather than by the first children: they start in parallel.
+  if (cli) await (built ??= ensureBuilt())
+  const target = cli ? CLI_BIN : entry
   return new Promise((resolve, reject) => {
     const merged: Record<string, string> = {}
     for (const [k, v] of Object.entries({ ...baseEnv(), ...env, ...options.env })) if (v !== undefined) merged[k] = v
-    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : []
-    const child = spawn(process.execPath, [...loader, entry, ...args], { cwd: PROJECT_ROOT, env: merged, stdio: ['pipe', 'pipe', 'pipe'] })
+    const loader = target.endsWith('.ts') ? ['--import', 'tsx'] : []
+    const child = spawn(process.execPath, [...loader, target, ...args], { cwd: PROJECT_ROOT, env: merged, stdio: ['pipe', 'pipe', 'pipe'] })
     child.stdin.end()
     let stdout = ''
     let stderr = ''
@@ -73,8 +82,6 @@ export interface CliTarget {
 
 /** A database for CLI tests: a new server database with DATABASE_URL, else a fresh embedded directory. */
 export async function cliTarget(): Promise<CliTarget> {
-  // Built here, once per test file, rather than by the first child: children start in parallel.
-  await ensureBuilt()
   let env: Record<string, string | undefined>
   let dataDir: string | undefined
   let cleanup: () => Promise<void>
