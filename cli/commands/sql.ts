@@ -49,6 +49,19 @@ function commandOf(statement: string): string {
 const TRANSACTION_CONTROL = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT'])
 
 /**
+ * Statements that change who the session is. As an actor other than the system they are refused: the
+ * session's role is the actor's context. (Over the login role, TENANTRY_AUTHENTICATOR_URL, they
+ * would gain nothing beyond the API roles anyway; this also keeps `set role service_role` out of a
+ * user's session, and covers the embedded database, which has no separate login.)
+ */
+const ROLE_CHANGE = /\b(?:set|reset)\s+(?:local\s+|session\s+)?(?:role|session\s+authorization)\b|\bset_config\s*\(\s*'(?:role|session_authorization)'/i
+
+/** The statement's text without comments, for the checks above. */
+function withoutComments(statement: string): string {
+  return statement.replace(/--[^\n]*\n?|\/\*[\s\S]*?\*\//g, ' ')
+}
+
+/**
  * Runs each statement of `query` in one transaction as the actor; a failing statement rolls back the
  * whole transaction. With rollback: true nothing is committed even when every statement succeeds.
  */
@@ -58,6 +71,12 @@ export async function runSql(db: Kysely<Database>, query: string, actor: Actor, 
   const control = statements.map(commandOf).find((c) => TRANSACTION_CONTROL.has(c))
   if (control) {
     throw new UsageError(`${control} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
+  }
+  if (actor.kind !== 'system') {
+    const change = statements.find((st) => ROLE_CHANGE.test(withoutComments(st)))
+    if (change) {
+      throw new UsageError(`changing the role or session authorization is refused as --as ${actor.kind}: the session runs as that actor (${commandOf(change)} ...)`)
+    }
   }
   return withActor(db, actor, async (trx) => {
       const results: StatementResult[] = []

@@ -7,6 +7,7 @@ import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { lockDataDir } from './data-dir-lock.js'
+import { routeSessions } from './session-routes.js'
 import type { Database } from './types.js'
 
 export const DEFAULT_DATA_DIR = '.tenantry/db'
@@ -30,6 +31,22 @@ export interface DbOptions {
   dataDir?: string
   /** Pool size for a server database (the embedded one always has exactly one session). */
   poolSize?: number
+  /**
+   * URL logging in as the login role (tenantry_authenticator: no rights of its own, it can only
+   * become anon, authenticated or service_role): the sessions of users, anon and service_role run
+   * there, the system's on databaseUrl. Default: TENANTRY_AUTHENTICATOR_URL when databaseUrl comes
+   * from DATABASE_URL. See docs/production.md.
+   */
+  authenticatorUrl?: string
+  /**
+   * URL of a read replica (hot standby): read-only sessions (`{ readOnly: true }`) of users, anon
+   * and service_role run there. Default: TENANTRY_REPLICA_URL when databaseUrl comes from DATABASE_URL.
+   */
+  replicaUrl?: string
+  /** When the replica does not answer: throw ReplicaUnavailableError (default) or read from the primary. */
+  replicaFallback?: 'error' | 'primary'
+  /** How long to wait for a replica connection, in ms (default 3000); a query there, 30000. */
+  replicaTimeoutMs?: { connect?: number; query?: number }
 }
 
 export interface DbHandle {
@@ -74,7 +91,31 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  return { db, pool, kind: 'postgres', location: redactUrl(target.url), close: () => db.destroy() }
+  // The login role's and the replica's pools (lib/db/session-routes.ts). URLs from the environment go
+  // with DATABASE_URL from the environment only: an explicit databaseUrl is another database.
+  const fromEnv = options.databaseUrl === undefined
+  const authenticatorUrl = options.authenticatorUrl ?? (fromEnv ? process.env.TENANTRY_AUTHENTICATOR_URL : undefined)
+  const replicaUrl = options.replicaUrl ?? (fromEnv ? process.env.TENANTRY_REPLICA_URL : undefined)
+  const extra = (url: string, config: pg.PoolConfig): Kysely<Database> => {
+    const p = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: typeOverrides(), ...config })
+    p.on('error', () => {})
+    p.on('connect', (client) => client.on('error', () => {}))
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: p }) })
+  }
+  const authenticator = authenticatorUrl ? extra(authenticatorUrl, {}) : undefined
+  const replica = replicaUrl
+    ? extra(replicaUrl, {
+      connectionTimeoutMillis: options.replicaTimeoutMs?.connect ?? 3000,
+      query_timeout: options.replicaTimeoutMs?.query ?? 30_000,
+    })
+    : undefined
+  if (authenticator || replica) routeSessions(db, { authenticator, replica, replicaFallback: options.replicaFallback ?? 'error' })
+  return {
+    db, pool, kind: 'postgres', location: redactUrl(target.url),
+    async close() {
+      await Promise.all([db.destroy(), authenticator?.destroy(), replica?.destroy()])
+    },
+  }
 }
 
 async function openEmbedded(dataDir: string): Promise<DbHandle> {

@@ -2,6 +2,8 @@
 // generated types and the flows (lib/db/flows). Migrations have their own entry (lib/migrate).
 export { createDb, DEFAULT_DATA_DIR, redactUrl, resolveTarget, type DbHandle, type DbOptions } from './connection.js'
 export { DataDirLockedError } from './data-dir-lock.js'
+export { ReplicaUnavailableError, sessionRoutes, type SessionRoutes } from './session-routes.js'
+export { waitForReplica, type ReplicaLag } from './replica.js'
 export {
   asAnon, asService, asSystem, asUser, setRequestClaims, withActor,
   type Actor, type Claims, type SessionOptions,

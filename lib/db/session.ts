@@ -3,6 +3,7 @@
 // so nothing reaches the next user of a pooled connection, whatever happens inside.
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { RetryableError, translateError } from './errors.js'
+import { onSessionPool } from './session-routes.js'
 import type { Database } from './types.js'
 
 export type Claims = { sub?: string; role?: string; [claim: string]: unknown }
@@ -56,6 +57,12 @@ export interface SessionOptions {
    * measurements that must leave nothing behind.
    */
   rollback?: boolean
+  /**
+   * A read-only transaction (writes fail with 25006), on the read replica when createDb has one
+   * (replicaUrl): for dashboards and other reads that may lag the primary by the replica's replay
+   * delay. Without a replica it runs on the primary, read-only all the same. See docs/production.md.
+   */
+  readOnly?: boolean
 }
 
 /** Carries fn's result out of a transaction that is being rolled back on purpose. */
@@ -75,12 +82,16 @@ export async function withActor<T>(
   const attempts = options.attempts ?? 3
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute(async (trx) => {
-        await setRequestClaims(trx, claimsOf(actor))
-        if (actor.kind !== 'system') await sql.raw(`set local role ${ROLE_OF[actor.kind]}`).execute(trx)
-        const result = await fn(trx)
-        if (options.rollback) throw new RollbackWith(result)
-        return result
+      // On the login role's pool (and the replica, read-only) when createDb opened them: session-routes.ts.
+      return await onSessionPool(db, actor.kind, options.readOnly === true, (target) => {
+        const begin = target.transaction()
+        return (options.readOnly ? begin.setAccessMode('read only') : begin).execute(async (trx) => {
+          await setRequestClaims(trx, claimsOf(actor))
+          if (actor.kind !== 'system') await sql.raw(`set local role ${ROLE_OF[actor.kind]}`).execute(trx)
+          const result = await fn(trx)
+          if (options.rollback) throw new RollbackWith(result)
+          return result
+        })
       })
     } catch (e) {
       if (e instanceof RollbackWith) return (e as RollbackWith<T>).value

@@ -3,7 +3,8 @@
 // imports lib/db.
 export {
   migrate, MigrationError, migrationStatus, needsCompat, resetDatabase,
-  type AppliedMigration, type MigrateEvents, type MigrateResult, type MigrationStatus,
+  type AppliedMigration, type MigrateEvents, type MigrateOptions, type MigrateResult, type MigrationStatus,
 } from './migrator.js'
 export { readCompatStatements, readMigrationFiles, type MigrationFile } from './migration-files.js'
 export { isCommentOnly, splitStatements } from './sql-split.js'
+export { migrationPlan, NO_TRANSACTION_MARKER, runsAlone, type MigrationStep } from './migration-plan.js'

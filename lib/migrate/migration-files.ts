@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { COMPAT_FILE, MIGRATIONS_DIR, migrationFileName } from '../paths.js'
+import { hasNoTransactionMarker } from './migration-plan.js'
 import { splitStatements } from './sql-split.js'
 
 const FILE_PATTERN = /^([0-9]+)_(.*)\.sql$/
@@ -13,6 +14,11 @@ export interface MigrationFile {
   file: string
   path: string
   statements: string[]
+  /**
+   * False when the file's first line is `-- pg-delta: transaction=false` (the Supabase CLI's marker):
+   * every statement then runs on its own, outside a transaction (see migration-plan.ts).
+   */
+  transactional: boolean
 }
 
 export function readMigrationFiles(dir: string = MIGRATIONS_DIR): MigrationFile[] {
@@ -22,7 +28,11 @@ export function readMigrationFiles(dir: string = MIGRATIONS_DIR): MigrationFile[
     .map((file) => {
       const [, version = '', name = ''] = FILE_PATTERN.exec(file) ?? []
       const path = join(dir, file)
-      return { version, name, file: migrationFileName(version, name), path, statements: splitStatements(readFileSync(path, 'utf8')) }
+      const source = readFileSync(path, 'utf8')
+      return {
+        version, name, file: migrationFileName(version, name), path,
+        statements: splitStatements(source), transactional: !hasNoTransactionMarker(source),
+      }
     })
 }
 

@@ -1,0 +1,152 @@
+// How the migrator runs a file (lib/migrate/migration-plan.ts, as the Supabase CLI 2.117.0 does) and
+// how it behaves on a live database: a statement that cannot get its lock within lock_timeout fails
+// instead of queueing (and making every query behind it queue), and the file is tried again after a
+// pause; when the lock never comes, the migration stops with one clear error and nothing applied.
+import assert from 'node:assert/strict'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { migrate, MigrationError, migrationPlan, migrationStatus, readMigrationFiles } from '../lib/migrate/index.js'
+import { MIGRATIONS_DIR } from '../lib/paths.js'
+import { freshDb, onServer, type TestDb } from './support/db.js'
+
+describe('migrationPlan (the Supabase CLI 2.117.0 way)', () => {
+  const s = (...statements: string[]): string[] => statements
+  it('one transaction with the history row for an ordinary file', () => {
+    assert.deepEqual(migrationPlan({ statements: s('create table a (id int)', 'insert into a values (1)'), transactional: true }), [
+      { kind: 'transaction', statements: [{ index: 0, sql: 'create table a (id int)' }, { index: 1, sql: 'insert into a values (1)' }], record: true },
+    ])
+  })
+
+  it('a concurrent index runs alone, between the transactions of the statements before and after it', () => {
+    const plan = migrationPlan({
+      statements: s("set lock_timeout = '4s'", '-- why\ncreate unique index concurrently if not exists i on a (x)', 'comment on index i is \'x\''),
+      transactional: true,
+    })
+    assert.deepEqual(plan.map((p) => p.kind === 'alone' ? `alone ${p.index}` : `tx ${p.statements.map((x) => x.index).join(',')}${p.record ? ' +history' : ''}`),
+      ['tx 0', 'alone 1', 'tx 2 +history'])
+    const last = migrationPlan({ statements: s('drop index concurrently if exists i'), transactional: true })
+    assert.deepEqual(last.map((p) => p.kind), ['alone', 'transaction'], 'the history row alone after the last statement')
+  })
+
+  it('the no-transaction marker runs every statement alone, then the history', () => {
+    const plan = migrationPlan({ statements: s('create table w (id int)', 'insert into w values (1)'), transactional: false })
+    assert.deepEqual(plan.map((p) => p.kind), ['alone', 'alone', 'transaction'])
+  })
+})
+
+describe('files the migrator refuses, changing nothing', () => {
+  let t: TestDb
+  let dir: string
+  before(async () => {
+    t = await freshDb()
+    dir = mkdtempSync(join(tmpdir(), 'tenantry-refused-'))
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true })
+  })
+  after(async () => {
+    await t?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  for (const [name, body, pattern] of [
+    ['960_commit.sql', 'create table public.refused_a (id int);\ncommit;\n', /controls the transaction/],
+    ['960_session_set.sql', "-- pg-delta: transaction=false\nset statement_timeout = '1min';\ncreate table public.refused_a (id int);\n", /outside a transaction/],
+  ] as const) {
+    it(`${name}: one line saying why`, async () => {
+      writeFileSync(join(dir, name), body)
+      try {
+        await assert.rejects(migrate(t.db, {}, readMigrationFiles(dir)), (e: unknown) =>
+          e instanceof MigrationError && e.code === 'TENANTRY_MIGRATION_UNSUPPORTED' && pattern.test(e.message))
+        const table = await sql<{ t: string | null }>`select to_regclass('public.refused_a')::text as t`.execute(t.db)
+        assert.equal(table.rows[0]?.t, null)
+      } finally {
+        rmSync(join(dir, name))
+      }
+    })
+  }
+})
+
+describe('lock_timeout and retries on a live table', { skip: !onServer && 'needs PostgreSQL: the embedded database has one session, nothing else can hold a lock' }, () => {
+  let t: TestDb
+  let dir: string
+  before(async () => {
+    t = await freshDb()
+    dir = mkdtempSync(join(tmpdir(), 'tenantry-locks-'))
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true })
+  })
+  after(async () => {
+    await t?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** A transaction on another connection that has read customers (ACCESS SHARE) and stays open. */
+  async function longReader(): Promise<{ release(): Promise<void> }> {
+    assert.ok(t.url)
+    const c = new pg.Client({ connectionString: t.url })
+    await c.connect()
+    await c.query('begin')
+    await c.query('select count(*) from public.customers')
+    return {
+      async release() {
+        await c.query('commit')
+        await c.end()
+      },
+    }
+  }
+
+  /** How long a plain read of customers takes while the migration waits for its lock. */
+  async function readWhileWaiting(): Promise<number> {
+    assert.ok(t.url)
+    const c = new pg.Client({ connectionString: t.url })
+    await c.connect()
+    try {
+      const started = performance.now()
+      await c.query('select count(*) from public.customers')
+      return performance.now() - started
+    } finally {
+      await c.end()
+    }
+  }
+
+  it('a file blocked by a long transaction steps aside (lock_timeout) and succeeds on a later attempt; reads wait at most the timeout', async () => {
+    writeFileSync(join(dir, '950_lock_probe.sql'), 'alter table public.customers add column lock_probe text;\n')
+    const reader = await longReader()
+    const retries: number[] = []
+    const started = performance.now()
+    const migrating = migrate(t.db, { onRetry: (_f, attempt) => retries.push(attempt) }, readMigrationFiles(dir),
+      { lockTimeoutMs: 300, attempts: 5, retryDelayMs: 200 })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const readMs = await readWhileWaiting()
+    setTimeout(() => void reader.release(), 900)
+    const result = await migrating
+    const ms = performance.now() - started
+    assert.deepEqual(result.applied.map((f) => f.version), ['950'])
+    assert.ok(retries.length >= 1, 'at least one retry')
+    assert.ok(readMs < 1000, `a read queued behind the waiting ALTER for ${readMs.toFixed(0)} ms (lock_timeout 300 ms)`)
+    console.log(`# lock_timeout 300 ms: ${retries.length} retr${retries.length === 1 ? 'y' : 'ies'}, applied after ${ms.toFixed(0)} ms; a read meanwhile waited ${readMs.toFixed(0)} ms`)
+  })
+
+  it('when the lock never comes: MigrationError 55P03 after the attempts, nothing of the file applied', async () => {
+    writeFileSync(join(dir, '951_lock_never.sql'), 'alter table public.customers add column lock_never text;\n')
+    const reader = await longReader()
+    try {
+      const started = performance.now()
+      await assert.rejects(migrate(t.db, {}, readMigrationFiles(dir), { lockTimeoutMs: 200, attempts: 3, retryDelayMs: 100 }), (e: unknown) =>
+        e instanceof MigrationError && e.code === '55P03' && /gave up after 3 attempt/.test(e.message))
+      const ms = performance.now() - started
+      assert.ok(ms < 5000, `gave up after ${ms.toFixed(0)} ms`)
+      console.log(`# lock never released: gave up after 3 attempts in ${ms.toFixed(0)} ms`)
+    } finally {
+      await reader.release()
+    }
+    const st = await migrationStatus(t.db, readMigrationFiles(dir))
+    assert.deepEqual(st.pending.map((f) => f.version), ['951'])
+    const column = await sql<{ n: number }>`
+      select count(*)::int as n from information_schema.columns where table_name = 'customers' and column_name = 'lock_never'`.execute(t.db)
+    assert.equal(column.rows[0]?.n, 0)
+    rmSync(join(dir, '951_lock_never.sql'))
+  })
+})
