@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { asService, asSystem, asUser, type AuditLog } from '../lib/db/index.js'
+import { asService, asSystem, asUser, type AuditLog, SOFT_DELETE_TABLES } from '../lib/db/index.js'
 import { type Cast, createCast } from './support/fixtures.js'
 import { freshDb, type TestDb } from './support/db.js'
 
@@ -28,7 +28,7 @@ async function auditOf(fn: () => Promise<unknown>): Promise<AuditLog[]> {
 }
 
 describe('business tables', () => {
-  for (const table of ['customers', 'revenue', 'activities'] as const) {
+  for (const table of SOFT_DELETE_TABLES) {
     it(`${table}: insert, update, soft delete, restore and hard delete each leave one row`, async () => {
       const admin = cast.a.adminId
       const org = cast.a.id

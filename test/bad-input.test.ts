@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import {
-  asAnon, asService, asSystem, asUser, changeRole, ConflictError, createOrganization, type Database, DbError, InvalidInputError, listDeleted, NotAuthorizedError, NotFoundError, readAuditTrail, recordAiUsage, removeMember, restore, setPreferences, softDelete,
+  asAnon, asService, asSystem, asUser, changeRole, ConflictError, createOrganization, type Database, DbError, InvalidInputError, listDeleted, NotAuthorizedError, NotFoundError, readAuditTrail, recordAiUsage, removeMember, restore, setPreferences, softDelete, TABLES,
 } from '../lib/db/index.js'
 import { freshDb, type TestDb } from './support/db.js'
 import { type ExpectedFields, expectError } from './support/expect-error.js'
@@ -243,8 +243,6 @@ const PAYLOADS = [
   "Robert'); DROP TABLE students;--",
   "\u2019; drop table customers; --",
 ] as const
-
-const TABLES = ['organizations', 'profiles', 'customers', 'revenue', 'activities', 'audit_logs', 'ai_usage_log', 'user_preferences'] as const
 
 /** What an injection would disturb: the tables, everyone's role and organization, the audit trail. */
 async function state() {

@@ -165,6 +165,8 @@ function adminWork(org: OrgState, user: string, others: OrgState[]): Work {
   }
   if (roll < 80) {
     // Soft delete or restore through the flow; a row already in that state (a race) is a NotFoundError.
+    // Not SOFT_DELETE_TABLES: weighted (revenue, the busiest table, twice), and the per-organization
+    // lists below track exactly these three.
     const table: SoftDeleteTable = pick(['customers', 'revenue', 'revenue', 'activities'])
     const list = table === 'customers' ? org.customers : table === 'revenue' ? org.revenue : org.activities
     if (list.length > 0) {

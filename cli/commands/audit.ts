@@ -5,7 +5,7 @@
 import type { Command } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import {
-  asSystem, AUDIT_ACTIONS, auditMonthsBefore, listAuditPartitions, pruneAuditMonths, pruneRefusal, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, TABLE_NAMES, type TableName,
+  asSystem, AUDIT_ACTIONS, auditMonthsBefore, listAuditPartitions, pruneAuditMonths, pruneRefusal, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, AUDITED_TABLES, type AuditedTable,
 } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
@@ -31,10 +31,9 @@ export interface AuditEntry extends AuditLog {
   change: string
 }
 
-const TABLES: readonly string[] = Object.values(TABLE_NAMES)
-
-function isTable(name: string): name is TableName {
-  return TABLES.includes(name)
+/** The tables an audit row can be about: those with an audit trigger. */
+function isTable(name: string): name is AuditedTable {
+  return AUDITED_TABLES.some((t) => t === name)
 }
 
 function isAction(name: string): name is AuditAction {
@@ -87,7 +86,7 @@ export function describeChange(row: Pick<AuditLog, 'action' | 'old_data' | 'new_
 }
 
 interface AuditFilters {
-  table: TableName | undefined
+  table: AuditedTable | undefined
   action: AuditAction | undefined
   since: string | undefined
   until: string | undefined
@@ -96,7 +95,7 @@ interface AuditFilters {
 /** The filters that need no database, checked (and normalized) before it is opened. */
 export function auditFilters(options: AuditOptions): AuditFilters {
   const table = options.table
-  if (table !== undefined && !isTable(table)) throw new UsageError(`--table must be one of ${TABLES.join(', ')}, not "${table}"`)
+  if (table !== undefined && !isTable(table)) throw new UsageError(`--table must be one of ${AUDITED_TABLES.join(', ')}, not "${table}"`)
   const action = options.action?.toUpperCase()
   if (action !== undefined && !isAction(action)) throw new UsageError(`--action must be one of ${AUDIT_ACTIONS.join(', ')}, not "${options.action}"`)
   return {
@@ -258,7 +257,7 @@ export function register(program: Command): void {
       .description("show an organization's audit trail, newest first (prune: drop old months; partitions: list them)"),
   )
     .requiredOption('--org <slug>', 'the organization, by slug')
-    .option('--table <name>', `only rows about this table (${TABLES.join(', ')})`)
+    .option('--table <name>', `only rows about this table (${AUDITED_TABLES.join(', ')})`)
     .option('--actor <email>', 'only changes made by this user, or "system" for those made by no user')
     .option('--action <action>', `only this action (${AUDIT_ACTIONS.join(', ')})`)
     .option('--since <when>', 'from this time on: 2025-06-01, 2025-06-01T12:00:00Z, or 30m / 12h / 7d / 2w ago')

@@ -3,7 +3,7 @@
 // attempt on another tenant's rows returns, and the audit trail those changes leave.
 import type { Command } from 'commander'
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
-import { type Actor, type AuditLog, type Database, DbError, type DbHandle, withActor } from '../../lib/db/index.js'
+import { type Actor, type AuditLog, type Database, DbError, type DbHandle, type TableName, TABLES, withActor } from '../../lib/db/index.js'
 import { databaseState, lastCompleteMonth, type SeedResult } from '../../lib/seed/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { errorText, InterruptedError } from '../output.js'
@@ -12,14 +12,21 @@ import { describeChange } from './audit.js'
 import { runMigrate } from './migrate.js'
 import { progressReporter, runSeed } from './seed.js'
 
-const TABLES = [
-  'organizations', 'profiles', 'customers', 'revenue', 'activities', 'audit_logs', 'ai_usage_log', 'user_preferences',
-] as const
-/** Column headers of the view table, short enough for an 100-column terminal. */
-const HEADERS: Record<(typeof TABLES)[number], string> = {
-  organizations: 'orgs', profiles: 'profiles', customers: 'customers', revenue: 'revenue', activities: 'activities',
-  audit_logs: 'audit', ai_usage_log: 'ai usage', user_preferences: 'prefs',
+/**
+ * The view table's column for every table (a new table does not compile until it has one): a header
+ * short enough for a 100-column terminal, and its place — the tenant first, then its data.
+ */
+const COLUMNS: Record<TableName, { header: string; place: number }> = {
+  organizations: { header: 'orgs', place: 1 },
+  profiles: { header: 'profiles', place: 2 },
+  customers: { header: 'customers', place: 3 },
+  revenue: { header: 'revenue', place: 4 },
+  activities: { header: 'activities', place: 5 },
+  audit_logs: { header: 'audit', place: 6 },
+  ai_usage_log: { header: 'ai usage', place: 7 },
+  user_preferences: { header: 'prefs', place: 8 },
 }
+const VIEW_TABLES = [...TABLES].sort((a, b) => COLUMNS[a].place - COLUMNS[b].place)
 
 export interface CastMember {
   label: string
@@ -30,7 +37,7 @@ export interface CastMember {
 export interface ViewRow {
   who: string
   email: string | null
-  counts: Record<(typeof TABLES)[number], number>
+  counts: Record<TableName, number>
 }
 
 export interface Attempt {
@@ -271,7 +278,7 @@ export function renderDemo(report: DemoReport): string[] {
   out.push('', 'What each user sees under row level security (rows per table):')
   out.push(renderTable(report.views.map((v) => {
     const row: Row = { user: v.who }
-    for (const t of TABLES) row[HEADERS[t]] = v.counts[t]
+    for (const t of VIEW_TABLES) row[COLUMNS[t].header] = v.counts[t]
     return row
   })))
   for (const v of report.views) if (v.email) out.push(`  ${v.who}: ${v.email}`)

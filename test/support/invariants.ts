@@ -2,7 +2,7 @@
 // their live revenue, no row points across tenants, every audit row is filed under its row's
 // organization, and a cheap fingerprint of what a step wrote (rows whose xmin is at or after a marker).
 import { type Kysely, sql } from 'kysely'
-import type { Database } from '../../lib/db/index.js'
+import { type Database, type TableName, TABLES } from '../../lib/db/index.js'
 
 /** Customers (optionally of some organizations only) whose stored totals differ from their live revenue. */
 export async function inconsistentCustomers(db: Kysely<Database>, orgIds?: readonly string[]): Promise<string[]> {
@@ -54,25 +54,30 @@ export async function crossTenantRows(db: Kysely<Database>): Promise<string[]> {
   return r.rows.filter((x) => x.n > 0).map((x) => `${x.n} × ${x.what}`)
 }
 
-/** Tables whose rows a step may write, with the column that names a row. */
-export const TRACKED_TABLES = {
-  organizations: 'public.organizations',
-  profiles: 'public.profiles',
-  customers: 'public.customers',
-  revenue: 'public.revenue',
-  activities: 'public.activities',
-  ai_usage_log: 'public.ai_usage_log',
-  user_preferences: 'public.user_preferences',
-  audit_logs: 'public.audit_logs',
-  auth_users: 'auth.users',
-} as const
-export type Tracked = keyof typeof TRACKED_TABLES
-export const TRACKED: readonly Tracked[] = [
-  'organizations', 'profiles', 'customers', 'revenue', 'activities', 'ai_usage_log', 'user_preferences', 'audit_logs', 'auth_users',
-]
+/** Every table a step may write: the public tables and auth.users. */
+export type Tracked = TableName | 'auth_users'
+export const TRACKED: readonly Tracked[] = [...TABLES, 'auth_users']
+
+/** The column that names a row, for every tracked table (a new table does not compile until it has one). */
+const ROW_KEYS: Record<Tracked, string> = {
+  organizations: 'id',
+  profiles: 'id',
+  customers: 'id',
+  revenue: 'id',
+  activities: 'id',
+  ai_usage_log: 'id',
+  user_preferences: 'user_id',
+  audit_logs: 'id',
+  auth_users: 'id',
+}
 
 export function isTracked(name: string): name is Tracked {
-  return name in TRACKED_TABLES
+  return TRACKED.some((t) => t === name)
+}
+
+/** The table behind a tracked name, schema-qualified. */
+function relation(table: Tracked): string {
+  return table === 'auth_users' ? 'auth.users' : `public.${table}`
 }
 
 export type Counts = Record<Tracked, number>
@@ -84,17 +89,9 @@ export type Counts = Record<Tracked, number>
  * its transaction's id), which writtenSince() lists.
  */
 export async function fingerprint(db: Kysely<Database>): Promise<{ marker: string; counts: Counts }> {
+  const columns = TRACKED.map((t) => sql`(select count(*)::int from ${sql.table(relation(t))}) as ${sql.ref(t)}`)
   const r = await sql<Counts & { marker: string }>`
-    select pg_snapshot_xmax(pg_current_snapshot())::text as marker,
-      (select count(*)::int from public.organizations) as organizations,
-      (select count(*)::int from public.profiles) as profiles,
-      (select count(*)::int from public.customers) as customers,
-      (select count(*)::int from public.revenue) as revenue,
-      (select count(*)::int from public.activities) as activities,
-      (select count(*)::int from public.ai_usage_log) as ai_usage_log,
-      (select count(*)::int from public.user_preferences) as user_preferences,
-      (select count(*)::int from public.audit_logs) as audit_logs,
-      (select count(*)::int from auth.users) as auth_users`.execute(db)
+    select pg_snapshot_xmax(pg_current_snapshot())::text as marker, ${sql.join(columns)}`.execute(db)
   const row = r.rows[0]
   if (!row) throw new Error('fingerprint query returned no row')
   const { marker, ...counts } = row
@@ -110,18 +107,12 @@ export interface WrittenRow {
 
 /** Every row version written by a transaction that committed after `marker` was read. */
 export async function writtenSince(db: Kysely<Database>, marker: string): Promise<WrittenRow[]> {
-  const r = await sql<{ t: string; id: string; audit: string | null }>`
-    select 'organizations' as t, id::text as id, null::text as audit from public.organizations where xmin::text::bigint >= ${marker}::bigint
-    union all select 'profiles', id::text, null from public.profiles where xmin::text::bigint >= ${marker}::bigint
-    union all select 'customers', id::text, null from public.customers where xmin::text::bigint >= ${marker}::bigint
-    union all select 'revenue', id::text, null from public.revenue where xmin::text::bigint >= ${marker}::bigint
-    union all select 'activities', id::text, null from public.activities where xmin::text::bigint >= ${marker}::bigint
-    union all select 'ai_usage_log', id::text, null from public.ai_usage_log where xmin::text::bigint >= ${marker}::bigint
-    union all select 'user_preferences', user_id::text, null from public.user_preferences where xmin::text::bigint >= ${marker}::bigint
-    union all select 'auth_users', id::text, null from auth.users where xmin::text::bigint >= ${marker}::bigint
-    union all select 'audit_logs', id::text,
-           concat_ws('|', table_name, action, record_id, organization_id, coalesce(user_id::text, 'system'))
-      from public.audit_logs where xmin::text::bigint >= ${marker}::bigint`.execute(db)
+  // Audit rows carry what they say (table|action|record_id|organization_id|user_id or 'system').
+  const selects = TRACKED.map((t) => sql`
+    select ${t}::text as t, ${sql.ref(ROW_KEYS[t])}::text as id,
+           ${t === 'audit_logs' ? sql`concat_ws('|', table_name, action, record_id, organization_id, coalesce(user_id::text, 'system'))` : sql`null::text`} as audit
+      from ${sql.table(relation(t))} where xmin::text::bigint >= ${marker}::bigint`)
+  const r = await sql<{ t: string; id: string; audit: string | null }>`${sql.join(selects, sql` union all `)}`.execute(db)
   return r.rows.map((row) => {
     if (!isTracked(row.t)) throw new Error(`unexpected table ${row.t}`)
     return { table: row.t, id: row.id, audit: row.audit }
