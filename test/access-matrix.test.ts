@@ -1,4 +1,4 @@
-// Every table x operation x actor of the access policy (lib/db/access-policy.ts, the readable table),
+// Every table x operation x actor of the access policy (lib/devtools/access-policy.ts, the readable table),
 // run against the database. Each cell runs in a transaction that is rolled back, and after every
 // denial or no-op the whole database is compared with its state before: nothing may have changed.
 import assert from 'node:assert/strict'

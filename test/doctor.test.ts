@@ -1,4 +1,4 @@
-// lib/db/doctor.ts: nothing to report on the migrated schema; each kind of mistake, made in a
+// lib/devtools/doctor.ts: nothing to report on the migrated schema; each kind of mistake, made in a
 // transaction that is rolled back afterwards, is found and named.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'

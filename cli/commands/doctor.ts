@@ -1,5 +1,5 @@
 // doctor: checks the database for what breaks or slows down a multi-tenant Supabase schema
-// (lib/db/doctor.ts) and prints one line per finding.
+// (lib/devtools/doctor.ts) and prints one line per finding.
 import type { Command } from 'commander'
 import { DOCTOR_CHECKS, type Finding, formatFinding, runDoctor } from '../../lib/devtools/doctor.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'

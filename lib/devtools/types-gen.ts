@@ -35,9 +35,9 @@ const ENUM_NAMES: Record<string, string> = {
 }
 
 /** What a column comment says when the database computes the column: never written by anyone. */
-export const DERIVED_COMMENT = /^Derived:/
+const DERIVED_COMMENT = /^Derived:/
 /** What a column comment says when the column never changes once inserted (not "users cannot change it"). */
-export const FROZEN_COMMENT = /(?:^|[;.]\s+)cannot change\b/i
+const FROZEN_COMMENT = /(?:^|[;.]\s+)cannot change\b/i
 
 /** jsonb columns with a known shape. */
 const JSON_TYPES: Record<string, string> = {
@@ -105,12 +105,12 @@ function baseType(table: string, c: Column): string {
 }
 
 /** Never inserted or updated: the database computes it. */
-export function isComputed(c: Column): boolean {
+function isComputed(c: Column): boolean {
   return c.generated !== '' || c.identity === 'a' || DERIVED_COMMENT.test(c.comment ?? '')
 }
 
 /** Set on insert, never updated. */
-export function isFrozen(c: Column): boolean {
+function isFrozen(c: Column): boolean {
   return FROZEN_COMMENT.test(c.comment ?? '')
 }
 
