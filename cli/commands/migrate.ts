@@ -19,6 +19,9 @@ export async function runMigrate<DB>(db: Kysely<DB>, log: (line: string) => void
   const result = await migrate(db, {
     onCompat: () => log('applying the Supabase compatibility layer (supabase/compat/supabase_compat.sql)'),
     onApply: (file, index, total) => log(`applying ${file.version}_${file.name}.sql (${index + 1}/${total})`),
+    onWait: () => log('waiting for another migrate to finish (the migration lock is held)'),
+    onRetry: (file, attempt, delayMs) =>
+      log(`${file.file}: a statement timed out waiting for a lock (attempt ${attempt}); rolled back, trying again in ${(delayMs / 1000).toFixed(1)} s`),
   })
   // The months ahead exist before they are needed, and rows that landed in the default partition move
   // to their month, on every migrate (docs/audit.md).
@@ -33,11 +36,15 @@ export function register(program: Command): void {
   withDbOptions(
     program
       .command('migrate')
-      .description('apply the pending migrations of supabase/migrations (each file in one transaction)'),
+      .description('apply the pending migrations of supabase/migrations (each file in one transaction, as supabase db push)'),
   )
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
 Refuses, changing nothing, when a migration that was applied has since been edited or removed.
+Works through a transaction pooler (Supabase's port 6543) and with several runs at once: each file
+is applied once. Each transaction has lock_timeout TENANTRY_MIGRATE_LOCK_TIMEOUT_MS (default 4000);
+a file that times out on a lock is rolled back and tried again (TENANTRY_MIGRATE_ATTEMPTS, default 4).
+CREATE INDEX CONCURRENTLY runs outside a transaction, as the Supabase CLI runs it (docs/production.md).
 
 Examples:
   $ tenantry migrate

@@ -316,6 +316,14 @@ async function applyFile<DB>(
         try {
           await sql.raw(step.sql).execute(db)
         } catch (e) {
+          if (e instanceof Error && /query_wait_timeout/i.test(e.message)) {
+            throw new MigrationError(
+              `${file.file}: statement ${step.index + 1} runs outside a transaction while another connection holds the migration ` +
+                'lock, and the pooler gave it no second server connection (query_wait_timeout): raise the pool size to 2 or more, ' +
+                'or migrate over the direct or session URL',
+              { code: 'TENANTRY_MIGRATION_POOL_TOO_SMALL', cause: e },
+            )
+          }
           throw statementError(file.file, step.index, step.sql, e, committed)
         }
         committed = true
