@@ -1,22 +1,14 @@
 // The audit trail: exactly one row per changed row, filed under the row's own organization, with the
 // acting user (NULL for the system), and nothing for bookkeeping-only changes.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { asService, asSystem, asUser, type AuditLog, SOFT_DELETE_TABLES } from '../lib/db/index.js'
-import { type Cast, createCast } from './support/fixtures.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useCast } from './support/fixtures.js'
+import { useFreshDb } from './support/db.js'
 
-let t: TestDb
-let cast: Cast
-
-before(async () => {
-  t = await freshDb()
-  cast = await createCast(t.db)
-})
-after(async () => {
-  await t?.close()
-})
+const t = useFreshDb()
+const cast = useCast(t)
 
 /** Audit rows written by fn (rows are only ever appended, so "new" = not there before). */
 async function auditOf(fn: () => Promise<unknown>): Promise<AuditLog[]> {

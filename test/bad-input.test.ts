@@ -6,28 +6,23 @@
 // flows: the payloads are stored as data or refused, never executed.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import {
   asAnon, asService, asSystem, asUser, changeRole, ConflictError, createOrganization, type Database, DbError, InvalidInputError, listDeleted, NotAuthorizedError, NotFoundError, readAuditTrail, recordAiUsage, removeMember, restore, setPreferences, softDelete, TABLES,
 } from '../lib/db/index.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
 import { type ExpectedFields, expectError } from './support/expect-error.js'
-import { type Cast, createAuthUser, createCast } from './support/fixtures.js'
+import { createAuthUser, useCast } from './support/fixtures.js'
 import { fingerprint, writtenSince } from './support/invariants.js'
 
-let h: TestDb
+const h = useFreshDb()
+const cast = useCast(h)
 let db: Kysely<Database>
-let cast: Cast
 let tried = 0
 
-before(async () => {
-  h = await freshDb()
+h.before(async () => {
   db = h.db
-  cast = await createCast(db)
-})
-after(async () => {
-  await h?.close()
 })
 
 /** Calls a flow the way untyped JavaScript could: with arguments its TypeScript types forbid. */

@@ -1,23 +1,15 @@
 // customers.total_revenue and last_purchase_date always equal what their live revenue rows say,
 // whatever writes revenue: single rows, bulk statements, updates, moves, soft and hard deletes.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { sql } from 'kysely'
 import { asService, asSystem, asUser } from '../lib/db/index.js'
-import { type Cast, createCast } from './support/fixtures.js'
-import { freshDb, onServer, type TestDb } from './support/db.js'
+import { useCast } from './support/fixtures.js'
+import { onServer, useFreshDb } from './support/db.js'
 
-let t: TestDb
-let cast: Cast
-
-before(async () => {
-  t = await freshDb({ poolSize: 6 })
-  cast = await createCast(t.db)
-})
-after(async () => {
-  await t?.close()
-})
+const t = useFreshDb({ poolSize: 6 })
+const cast = useCast(t)
 
 /** Customers whose stored figures differ from the figures of their live revenue. */
 async function inconsistent(): Promise<string[]> {

@@ -1,19 +1,13 @@
 // lib/devtools/doctor.ts: nothing to report on the migrated schema; each kind of mistake, made in a
 // transaction that is rolled back afterwards, is found and named.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { type DoctorCheck, type Finding, runDoctor, unwrappedHelperCalls } from '../lib/devtools/doctor.js'
 import { asSystem, type Database } from '../lib/db/index.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
 
-let t: TestDb
-before(async () => {
-  t = await freshDb()
-})
-after(async () => {
-  await t.close()
-})
+const t = useFreshDb()
 
 /** Findings after `ddl` ran, in a transaction rolled back afterwards. */
 async function findingsAfter(ddl: string[]): Promise<Finding[]> {

@@ -1,24 +1,16 @@
 // Named escalation attempts from the access policy: each must fail and leave the data as it was.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import {
   asAnon, asService, asSystem, asUser, ConflictError, InvalidInputError, NotAuthorizedError, TENANT_TABLES,
 } from '../lib/db/index.js'
-import { type Cast, createAuthUser, createCast } from './support/fixtures.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { createAuthUser, useCast } from './support/fixtures.js'
+import { useFreshDb } from './support/db.js'
 
-let t: TestDb
-let cast: Cast
-
-before(async () => {
-  t = await freshDb()
-  cast = await createCast(t.db)
-})
-after(async () => {
-  await t?.close()
-})
+const t = useFreshDb()
+const cast = useCast(t)
 
 async function profile(id: string) {
   return asSystem(t.db, (trx) => trx.selectFrom('profiles').selectAll().where('id', '=', id).executeTakeFirstOrThrow())

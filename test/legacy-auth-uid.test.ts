@@ -3,15 +3,15 @@
 // The sessions set both, so the tenant context holds on either database. This file swaps the older
 // function in and checks what a member sees, what an admin may write and what the audit records.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { asSystem, asUser, NotAuthorizedError } from '../lib/db/index.js'
 import { expectError } from './support/expect-error.js'
-import { type Cast, createCast } from './support/fixtures.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useCast } from './support/fixtures.js'
+import { useFreshDb } from './support/db.js'
 
-let t: TestDb
-let cast: Cast
+const t = useFreshDb()
+const cast = useCast(t)
 
 /** Whether this database's auth.uid() reads request.jwt.claims (the newer one). */
 async function readsClaims(): Promise<boolean> {
@@ -20,9 +20,7 @@ async function readsClaims(): Promise<boolean> {
 }
 
 let skip: string | false = false
-before(async () => {
-  t = await freshDb()
-  cast = await createCast(t.db)
+t.before(async () => {
   if (!(await readsClaims())) return // a database made by Supabase's init scripts alone: already the older one
   try {
     // The init scripts' definition (00000000000001-auth-schema.sql of supabase/postgres).
@@ -33,13 +31,11 @@ before(async () => {
     skip = 'auth.uid() belongs to another role here and reads request.jwt.claims already'
   }
 })
-after(async () => {
-  await t?.close()
-})
 
 describe('with the auth.uid() of Supabase\'s init scripts', () => {
   it('is the older function that ignores request.jwt.claims', async (ctx) => {
     if (skip) return ctx.skip(skip)
+    // By hand, not asUser: request.jwt.claims alone, without the per-claim settings the sessions add.
     const uid = await t.db.transaction().execute(async (trx) => {
       await sql`select set_config('request.jwt.claims', ${JSON.stringify({ sub: cast.a.memberId })}, true)`.execute(trx)
       return (await sql<{ uid: string | null }>`select auth.uid() as uid`.execute(trx)).rows[0]?.uid

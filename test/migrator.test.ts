@@ -9,7 +9,7 @@ import { sql } from 'kysely'
 import { createDb } from '../lib/db/index.js'
 import { isCommentOnly, migrate, MigrationError, migrationStatus, needsCompat, readCompatStatements, readMigrationFiles, resetDatabase, splitStatements } from '../lib/migrate/index.js'
 import { MIGRATIONS_DIR } from '../lib/paths.js'
-import { freshDb, onServer, type TestDb } from './support/db.js'
+import { freshDb, onServer, useFreshDb } from './support/db.js'
 
 describe('splitStatements (the Supabase CLI way)', () => {
   it('splits on top-level semicolons only, trims, keeps leading comments', () => {
@@ -38,16 +38,14 @@ create function h() returns int language sql begin atomic select 1; select 2; en
 })
 
 describe('migrate', () => {
-  let t: TestDb
+  const t = useFreshDb({ migrated: false })
   let dir: string
 
-  before(async () => {
-    t = await freshDb({ migrated: false })
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tenantry-migrations-'))
     cpSync(MIGRATIONS_DIR, dir, { recursive: true })
   })
-  after(async () => {
-    await t?.close()
+  after(() => {
     rmSync(dir, { recursive: true, force: true })
   })
 

@@ -3,23 +3,23 @@
 // scans the whole table. A plan test, not a timing: it holds on the embedded database and on
 // PostgreSQL (DATABASE_URL), for a small and for the largest organization.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { asSystem, asUser, setRequestClaims } from '../lib/db/index.js'
 import { buildDataset, type Dataset } from '../bench/dataset.js'
 import { explain, type PlanNode, planNodes } from '../bench/measure.js'
 import { type BusinessTable, DASHBOARD_QUERIES, dashboardParams, type Scope } from '../bench/queries.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
 
+// The tables the dashboard's queries read (a deliberate subset of TABLES: the rest have no dashboard query).
 const BUSINESS_TABLES: readonly BusinessTable[] = ['customers', 'revenue', 'activities']
 
-let t: TestDb
+const t = useFreshDb()
 let dataset: Dataset
 /** Indexes of the business tables whose first column is organization_id, by table. */
 const orgIndexes = new Map<string, Set<string>>()
 
-before(async () => {
-  t = await freshDb()
+t.before(async () => {
   dataset = await buildDataset(t.db, {
     organizations: 40, customers: 4000, revenue: 20_000, activities: 20_000, seed: 7, endMonth: '2025-06',
   })
@@ -36,9 +36,6 @@ before(async () => {
     set.add(row.index_name)
     orgIndexes.set(row.table_name, set)
   }
-})
-after(async () => {
-  await t?.close()
 })
 
 function describePlan(plan: PlanNode): string {
@@ -88,6 +85,8 @@ describe('dashboard plans under RLS', () => {
         await sql`drop policy customers_select on public.customers`.execute(trx)
         await sql`create policy customers_select on public.customers for select to authenticated
                     using (organization_id::text = (select private.current_org_id())::text and deleted_at is null)`.execute(trx)
+        // The member from here on, in the same transaction as the DDL above: a session's actor is
+        // fixed when it starts, so the switch is by hand.
         await setRequestClaims(trx, { sub: org.memberId, role: 'authenticated' })
         await sql`set local role authenticated`.execute(trx)
         const { plan } = await explain(trx, q.build(trx, { kind: 'policy' }, dashboardParams(dataset.plan)), false)

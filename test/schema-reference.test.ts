@@ -4,7 +4,7 @@
 // itself); and every table, column, function, policy and trigger carries a comment.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { migrate, splitStatements } from '../lib/migrate/index.js'
 import { CATALOG_SCHEMAS } from '../lib/devtools/catalog.js'
@@ -12,7 +12,7 @@ import { contentOf, renderGenerated } from '../lib/devtools/generate.js'
 import { REGENERATE } from '../lib/devtools/regenerate.js'
 import { dumpSchema } from '../lib/devtools/schema-dump.js'
 import { SCHEMA_FILE } from '../lib/paths.js'
-import { freshDb, onServer, type TestDb } from './support/db.js'
+import { freshDb, onServer, useFreshDb } from './support/db.js'
 
 /** Where two texts first differ, for a readable failure. */
 function firstDifference(actual: string, expected: string): string {
@@ -33,7 +33,7 @@ function readOrEmpty(path: string): string {
 }
 
 let generated: string
-let t: TestDb
+const t = useFreshDb()
 /**
  * The schema as this database can hold it. Where auth.users belongs to another role (a database made
  * by Supabase's own setup scripts), 004_comments.sql leaves its triggers without comments, as on
@@ -43,16 +43,12 @@ let expected: string
 let ownsAuthUsers: boolean
 const AUTH_TRIGGER_COMMENT = /^COMMENT ON TRIGGER \S+ ON auth\.users IS /
 
-before(async () => {
+t.before(async () => {
   generated = contentOf(await renderGenerated(), SCHEMA_FILE)
-  t = await freshDb()
   const r = await sql<{ owns: boolean }>`
     select pg_catalog.pg_has_role(relowner, 'USAGE') as owns from pg_catalog.pg_class where oid = 'auth.users'::regclass`.execute(t.db)
   ownsAuthUsers = r.rows[0]?.owns ?? true
   expected = ownsAuthUsers ? generated : generated.split('\n').filter((line) => !AUTH_TRIGGER_COMMENT.test(line)).join('\n')
-})
-after(async () => {
-  await t?.close()
 })
 
 describe('supabase/schema.sql', () => {

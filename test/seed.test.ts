@@ -2,24 +2,18 @@
 // left to the triggers, the same data for the same seed (in batches, concurrently or not), refusal
 // of a database that is not migrated or not empty, and a clean stop on abort.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
 import { migrate, resetDatabase } from '../lib/migrate/index.js'
 import type { Database } from '../lib/db/index.js'
 import { SeedError, SeedInterruptedError, seedDatabase, type SeedOptions } from '../lib/seed/index.js'
 import { calendar, customerBatches, lastCompleteMonth, orgSizes, planTenants } from '../lib/seed/plan.js'
 import { formatSeedResult, MIN_SECONDS_FOR_RATE } from '../cli/commands/seed.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
 
 const CONFIG = { seed: 5, organizations: 5, customers: 150, endMonth: '2025-06' } as const
 
-let t: TestDb
-before(async () => {
-  t = await freshDb()
-})
-after(async () => {
-  await t.close()
-})
+const t = useFreshDb()
 
 async function emptyAgain(db: Kysely<Database>): Promise<void> {
   await resetDatabase(db)

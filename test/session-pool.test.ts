@@ -3,34 +3,28 @@
 // reaches the next user of the pooled connection, also when the session failed. On the embedded
 // database the pool has exactly one session, so the interleaving is serialized there; it still runs.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import { type Actor, asSystem, asUser, type Database, NotAuthorizedError, withActor } from '../lib/db/index.js'
-import { type TestDb, freshDb, onServer } from './support/db.js'
+import { onServer, useFreshDb } from './support/db.js'
 import { createTeam, type Team } from './support/teams.js'
 
 const POOL_SIZE = 3
 const TEAMS = 6
 const CUSTOMERS_PER_TEAM = 3
 
-let h: TestDb
-let db: Kysely<Database>
+const h = useFreshDb({ poolSize: POOL_SIZE })
 let teams: Team[]
 let allOrgIds: string[]
 
-before(async () => {
-  h = await freshDb({ poolSize: POOL_SIZE })
-  db = h.db
+h.before(async () => {
   teams = []
-  for (let i = 0; i < TEAMS; i++) teams.push(await createTeam(db, `pool${i}`, 2))
-  await asSystem(db, (trx) => trx.insertInto('customers')
+  for (let i = 0; i < TEAMS; i++) teams.push(await createTeam(h.db, `pool${i}`, 2))
+  await asSystem(h.db, (trx) => trx.insertInto('customers')
     .values(teams.flatMap((t, i) => Array.from({ length: CUSTOMERS_PER_TEAM }, (_, j) => ({ organization_id: t.orgId, name: `Pool ${i}.${j}` }))))
     .execute())
   allOrgIds = teams.map((t) => t.orgId).sort()
-})
-after(async () => {
-  await h?.close()
 })
 
 interface Observation {
@@ -139,7 +133,7 @@ describe('interleaved sessions over a small pool', () => {
   test('120 interleaved sessions of 18 users, anon, service and system each see only their own', async () => {
     const runs = Array.from({ length: 120 }, (_, i) => {
       const expected = expectationFor(i)
-      return withActor(db, actorFor(expected), async (trx) => {
+      return withActor(h.db, actorFor(expected), async (trx) => {
         const first = await observe(trx)
         await dawdle(trx, i)
         const second = await observe(trx)
@@ -171,7 +165,7 @@ describe('interleaved sessions over a small pool', () => {
     const pids = new Set<number>()
     for (let round = 0; round < 5; round++) {
       for (const [team, userId] of [[a, a.adminId], [b, b.memberId], [a, a.memberId], [b, b.adminId]] as const) {
-        const seen = await asUser(db, userId, observe)
+        const seen = await asUser(h.db, userId, observe)
         check(seen, { kind: 'user', userId, orgId: team.orgId }, `round ${round}`)
         pids.add(seen.pid)
       }
@@ -181,8 +175,8 @@ describe('interleaved sessions over a small pool', () => {
   })
 
   test('outside any session nothing is set', async () => {
-    await asUser(db, teams[0]?.adminId ?? '', observe)
-    const r = await sql<{ uid: string | null; cu: string; su: string }>`select auth.uid() as uid, current_user as cu, session_user as su`.execute(db)
+    await asUser(h.db, teams[0]?.adminId ?? '', observe)
+    const r = await sql<{ uid: string | null; cu: string; su: string }>`select auth.uid() as uid, current_user as cu, session_user as su`.execute(h.db)
     assert.deepEqual(r.rows[0] && { uid: r.rows[0].uid, same: r.rows[0].cu === r.rows[0].su }, { uid: null, same: true })
   })
 })
@@ -192,26 +186,26 @@ describe('failed sessions leak nothing either', () => {
     const team = teams[1]
     assert.ok(team)
     await assert.rejects(
-      asUser(db, team.memberId, (trx) => trx.insertInto('customers').values({ organization_id: team.orgId, name: 'Not allowed' }).execute()),
+      asUser(h.db, team.memberId, (trx) => trx.insertInto('customers').values({ organization_id: team.orgId, name: 'Not allowed' }).execute()),
       NotAuthorizedError,
     )
     await assertPoolClean()
     const other = teams[2]
     assert.ok(other)
-    check(await asUser(db, other.memberId, observe), { kind: 'user', userId: other.memberId, orgId: other.orgId }, 'next user')
+    check(await asUser(h.db, other.memberId, observe), { kind: 'user', userId: other.memberId, orgId: other.orgId }, 'next user')
   })
 
   test('an exception thrown by the code inside a session rolls back its writes and leaves the connection clean', async () => {
     const team = teams[3]
     assert.ok(team)
     await assert.rejects(
-      asUser(db, team.adminId, async (trx) => {
+      asUser(h.db, team.adminId, async (trx) => {
         await trx.insertInto('customers').values({ organization_id: team.orgId, name: 'Rolled back' }).execute()
         throw new Error('application failure')
       }),
       /application failure/,
     )
-    const kept = await asSystem(db, (trx) => trx.selectFrom('customers').select('id').where('name', '=', 'Rolled back').execute())
+    const kept = await asSystem(h.db, (trx) => trx.selectFrom('customers').select('id').where('name', '=', 'Rolled back').execute())
     assert.deepEqual(kept, [])
     await assertPoolClean()
   })
@@ -221,7 +215,7 @@ describe('failed sessions leak nothing either', () => {
       const expected = expectationFor(i)
       const fail = i % 3 === 0
       try {
-        const seen = await withActor(db, actorFor(expected), async (trx) => {
+        const seen = await withActor(h.db, actorFor(expected), async (trx) => {
           const first = await observe(trx)
           await dawdle(trx, i)
           if (fail && i % 2 === 0) await sql`select 1 / 0`.execute(trx)
@@ -241,7 +235,7 @@ describe('failed sessions leak nothing either', () => {
     // And the next round on the same connections is still right.
     for (let i = 0; i < TEAMS * 2; i++) {
       const expected = expectationFor(i)
-      check(await withActor(db, actorFor(expected), observe), expected, `after the failures, session ${i}`)
+      check(await withActor(h.db, actorFor(expected), observe), expected, `after the failures, session ${i}`)
     }
   })
 
@@ -249,7 +243,7 @@ describe('failed sessions leak nothing either', () => {
     const team = teams[4]
     assert.ok(team)
     const tricky = `x'); set role postgres; select ('"\\`
-    const r = await asUser(db, { sub: team.memberId, email: tricky, app_metadata: { plan: "o'brien" } }, async (trx) => {
+    const r = await asUser(h.db, { sub: team.memberId, email: tricky, app_metadata: { plan: "o'brien" } }, async (trx) => {
       const row = await sql<{ email: string | null; plan: string | null; cu: string }>`
         select auth.jwt() ->> 'email' as email, auth.jwt() -> 'app_metadata' ->> 'plan' as plan, current_user as cu`.execute(trx)
       return { row: row.rows[0], seen: await observe(trx) }

@@ -1,6 +1,8 @@
 // A fresh, migrated database per test file: embedded in memory by default; with DATABASE_URL, a new
-// database on that server, dropped again on close.
+// database on that server, dropped again on close. useFreshDb() is the fixture most test files use;
+// freshDb() is for tests that need a database of their own inside one test.
 import { randomBytes } from 'node:crypto'
+import { after, before } from 'node:test'
 import pg from 'pg'
 import { createDb, type DbHandle } from '../../lib/db/index.js'
 import { migrate } from '../../lib/migrate/index.js'
@@ -12,11 +14,18 @@ export interface TestDb extends DbHandle {
 
 export const onServer = Boolean(process.env.DATABASE_URL)
 
-/** A new empty database on the DATABASE_URL server; returns its URL and a function dropping it. */
-export async function createServerDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.DATABASE_URL
-  if (!base) throw new Error('createServerDatabase needs DATABASE_URL')
-  const name = `tenantry_test_${process.pid}_${randomBytes(4).toString('hex')}`
+export interface ServerDatabaseOptions {
+  /** The server to create it on (default DATABASE_URL). */
+  base?: string | undefined
+  /** The start of its name, followed by the process id and a random suffix. */
+  prefix?: string
+}
+
+/** A new empty database on a server; returns its URL and a function dropping it (also used by the bench). */
+export async function createServerDatabase(options: ServerDatabaseOptions = {}): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = options.base ?? process.env.DATABASE_URL
+  if (!base) throw new Error('createServerDatabase needs a server: DATABASE_URL')
+  const name = `${options.prefix ?? 'tenantry_test'}_${process.pid}_${randomBytes(4).toString('hex')}`
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()
   try {
@@ -40,8 +49,15 @@ export async function createServerDatabase(): Promise<{ url: string; drop(): Pro
   }
 }
 
-/** A migrated database of its own; `migrated: false` gives an empty one. */
-export async function freshDb(options: { migrated?: boolean; poolSize?: number } = {}): Promise<TestDb> {
+export interface FreshDbOptions {
+  /** false: an empty database, not even the compatibility layer (default: migrated). */
+  migrated?: boolean
+  /** Pool size on a server (default 4; the embedded database always has one session). */
+  poolSize?: number
+}
+
+/** A migrated database of its own; `migrated: false` gives an empty one. Close it when done. */
+export async function freshDb(options: FreshDbOptions = {}): Promise<TestDb> {
   let handle: DbHandle
   let url: string | undefined
   let drop = async (): Promise<void> => {}
@@ -61,5 +77,53 @@ export async function freshDb(options: { migrated?: boolean; poolSize?: number }
       await handle.close()
       await drop()
     },
+  }
+}
+
+/** A database that exists from the before() to the after() hook of the suite that asked for it. */
+export interface FreshDbFixture extends Omit<TestDb, 'close'> {
+  /**
+   * Registers a before() hook that runs once the database is open and the fixture's earlier hooks
+   * are done. Use it rather than before() for setup in the database: node:test (20) starts the
+   * before() hooks of a file's top level without waiting for the previous one to finish.
+   */
+  before(fn: () => Promise<void>): void
+}
+
+/**
+ * The fresh-database fixture: registers before() and after() hooks in the calling suite (the file,
+ * or the describe() it is called in) and returns the database, whose members are there while the
+ * suite's tests run:
+ *
+ *   const t = useFreshDb()
+ *   t.before(async () => { spare = await createAuthUser(t.db, 'spare@example.com') })
+ */
+export function useFreshDb(options: FreshDbOptions = {}): FreshDbFixture {
+  let current: TestDb | undefined
+  // The fixture's hooks in order: each starts when the previous one (the opening first) is done.
+  let chain: Promise<void> = Promise.resolve()
+  const ordered = (fn: () => Promise<void>) => () => {
+    chain = chain.then(fn)
+    return chain
+  }
+  const open = (): TestDb => {
+    if (!current) throw new Error('useFreshDb: the database is open from the before() hook to the after() hook of its suite only')
+    return current
+  }
+  before(ordered(async () => {
+    current = await freshDb(options)
+  }))
+  after(async () => {
+    await chain.catch(() => {}) // a failed setup failed its hook already; the database is closed all the same
+    await current?.close()
+    current = undefined
+  })
+  return {
+    get db() { return open().db },
+    get pool() { return open().pool },
+    get kind() { return open().kind },
+    get location() { return open().location },
+    get url() { return open().url },
+    before: (fn) => before(ordered(fn)),
   }
 }

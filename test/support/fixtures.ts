@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import { asSystem, asUser, type Database } from '../../lib/db/index.js'
+import type { FreshDbFixture } from './db.js'
 
 /** Inserts an auth user (as GoTrue would); its profile appears through the trigger. */
 export async function createAuthUser(db: Kysely<Database>, email: string, fullName?: string): Promise<string> {
@@ -71,4 +72,21 @@ export async function createCast(db: Kysely<Database>): Promise<Cast> {
   const outsiderId = await createAuthUser(db, 'outsider@example.com')
   await asSystem(db, (trx) => trx.insertInto('user_preferences').values({ user_id: outsiderId }).execute())
   return { outsiderId, a: await makeOrg(db, 'a'), b: await makeOrg(db, 'b') }
+}
+
+/** The cast as a fixture: created in the fixture's database once it is open, there while the tests run. */
+export function useCast(t: FreshDbFixture): Cast {
+  let cast: Cast | undefined
+  t.before(async () => {
+    cast = await createCast(t.db)
+  })
+  const made = (): Cast => {
+    if (!cast) throw new Error('useCast: the cast exists once the before() hook of its suite ran')
+    return cast
+  }
+  return {
+    get outsiderId() { return made().outsiderId },
+    get a() { return made().a },
+    get b() { return made().b },
+  }
 }
