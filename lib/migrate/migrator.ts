@@ -316,14 +316,6 @@ async function applyFile<DB>(
         try {
           await sql.raw(step.sql).execute(db)
         } catch (e) {
-          if (e instanceof Error && /query_wait_timeout/i.test(e.message)) {
-            throw new MigrationError(
-              `${file.file}: statement ${step.index + 1} runs outside a transaction while another connection holds the migration ` +
-                'lock, and the pooler gave it no second server connection (query_wait_timeout): raise the pool size to 2 or more, ' +
-                'or migrate over the direct or session URL',
-              { code: 'TENANTRY_MIGRATION_POOL_TOO_SMALL', cause: e },
-            )
-          }
           throw statementError(file.file, step.index, step.sql, e, committed)
         }
         committed = true
@@ -351,7 +343,21 @@ async function applyFile<DB>(
     // idle transaction until the next simple-protocol statement; CREATE INDEX CONCURRENTLY waits for
     // every transaction with an xmin older than its own, which would be this one, forever.
     await sql.raw('select 1').execute(holder)
-    return run()
+    try {
+      return await run()
+    } catch (e) {
+      // pgbouncer's answer when no server connection frees up: this transaction holds the only one.
+      const cause = e instanceof MigrationError && e.cause !== undefined ? e.cause : e
+      if (cause instanceof Error && /query_wait_timeout/i.test(cause.message)) {
+        throw new MigrationError(
+          `${file.file} runs statements outside a transaction while another server connection holds the migration lock, and the ` +
+            'pooler has only one for this database and user (query_wait_timeout): raise its pool size to 2 or more, or migrate over ' +
+            'the direct or session URL',
+          { code: 'TENANTRY_MIGRATION_POOL_TOO_SMALL', cause: e },
+        )
+      }
+      throw e
+    }
   }, events.onWait)
 }
 
