@@ -2,14 +2,14 @@
 // run against the database. Each cell runs in a transaction that is rolled back, and after every
 // denial or no-op the whole database is compared with its state before: nothing may have changed.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
 import { type Database, setRequestClaims, type TableName, TABLES } from '../lib/db/index.js'
 import {
   ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS, type SelectOutcome, type WriteOutcome,
 } from '../lib/devtools/access-policy.js'
-import { type Cast, createAuthUser, createCast } from './support/fixtures.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { createAuthUser, useCast } from './support/fixtures.js'
+import { useFreshDb } from './support/db.js'
 
 type Table = TableName
 
@@ -25,19 +25,14 @@ const SHAPE: Record<Table, { key: string; org: string | null; own: string | null
   user_preferences: { key: 'user_id', org: null, own: 'user_id', soft: false },
 }
 
-let t: TestDb
-let cast: Cast
+const t = useFreshDb()
+const cast = useCast(t)
 /** An auth user whose profile was removed, so that inserting a profile is possible at all. */
 let spareUserId: string
 
-before(async () => {
-  t = await freshDb()
-  cast = await createCast(t.db)
+t.before(async () => {
   spareUserId = await createAuthUser(t.db, 'spare@example.com')
   await sql`delete from public.profiles where id = ${spareUserId}`.execute(t.db)
-})
-after(async () => {
-  await t?.close()
 })
 
 function actorUserId(actor: ActorName): string | null {
@@ -118,6 +113,11 @@ async function snapshot(conn: Kysely<Database>): Promise<Record<string, string>>
   return out
 }
 
+/**
+ * Switches to the actor by hand, not through a session: a cell snapshots the database as the system,
+ * becomes the actor for its statement, and goes back to the system for the second snapshot, all in
+ * one transaction that is rolled back (a session's actor is fixed for its whole transaction).
+ */
 async function becomeActor(conn: Kysely<Database>, actor: ActorName): Promise<void> {
   const uid = actorUserId(actor)
   const claims =

@@ -5,7 +5,7 @@
 // including the rules the SQL states: derived columns are never written, tenant keys never change.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { sql } from 'kysely'
 import {
   type Activity, type ActivityUpdate, ACTIVITY_TYPES, type ActivityType, AUDITED_TABLES, type AuditLog, type Customer, CUSTOMER_STATUSES, type CustomerStatus, type CustomerUpdate, type NewActivity, type NewAiUsage, type NewCustomer, type NewOrganization, type NewProfile, type NewRevenue, type NewUserPreferences, type Profile, PROFILE_ROLES, type ProfileRole, type ProfileUpdate, type RevenueUpdate, SOFT_DELETE_TABLES, TABLE_NAMES, TABLES, TENANT_TABLES, THEME_PREFERENCES, type ThemePreference,
@@ -13,20 +13,16 @@ import {
 import { contentOf, renderGenerated } from '../lib/devtools/generate.js'
 import { REGENERATE } from '../lib/devtools/regenerate.js'
 import { TYPES_FILE } from '../lib/paths.js'
-import { type TestDb, freshDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
 import { compareTypes, type DbSchema, parseEnumCheck, readDbSchema } from './support/types-check.js'
 
 const committed = readFileSync(TYPES_FILE, 'utf8')
 
-let h: TestDb
+const h = useFreshDb()
 let schema: DbSchema
 
-before(async () => {
-  h = await freshDb()
+h.before(async () => {
   schema = await readDbSchema(h.db)
-})
-after(async () => {
-  await h?.close()
 })
 
 describe('types.ts is what the migrations generate', () => {
