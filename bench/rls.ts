@@ -3,7 +3,7 @@
 // filter written by hand (asSystem), on one connection, alternating. Plus, in a transaction that is
 // rolled back, the same queries under the policy shapes this design replaced.
 import { type Kysely, sql } from 'kysely'
-import { asSystem, asUser, type Database, setRequestClaims } from '../lib/db/index.js'
+import { asSystem, asUser, type Database, setRequestClaims, SOFT_DELETE_TABLES } from '../lib/db/index.js'
 import { explain, explainText, type Explained, measureArms, median, planSummary, rolledBack } from './measure.js'
 import { DASHBOARD_QUERIES, type DashboardParams, type DashboardQuery, type Scope } from './queries.js'
 
@@ -158,10 +158,10 @@ export interface PolicyShape {
   ddl: string[]
 }
 
-const SELECT_POLICY_TABLES = ['customers', 'revenue', 'activities'] as const
-
+// The soft-delete tables share one SELECT policy shape (live rows of the member's organization): the
+// shapes below replace it on each of them.
 function selectPolicies(using: string): string[] {
-  return SELECT_POLICY_TABLES.flatMap((table) => [
+  return SOFT_DELETE_TABLES.flatMap((table) => [
     `drop policy ${table}_select on public.${table}`,
     `create policy ${table}_select on public.${table} for select to authenticated using (${using})`,
   ])
