@@ -2,14 +2,13 @@
 // scaling while it grows, then RLS overhead, the replaced policy shapes, audit cost, seeding throughput
 // and the embedded start. `npm run bench` (bench/run.ts) prints the result; test/bench-smoke.test.ts
 // runs it on tiny sizes.
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { type Kysely, sql } from 'kysely'
-import pg from 'pg'
 import { createDb, type Database, type DbHandle, redactUrl } from '../lib/db/index.js'
 import { migrate } from '../lib/migrate/index.js'
+import { createServerDatabase } from '../test/support/db.js'
 import { lastCompleteMonth } from '../lib/seed/plan.js'
 import { type AuditFigure, measureAudit } from './audit.js'
 import { buildDataset, type Dataset, type DatasetSizes, type TableCounts } from './dataset.js'
@@ -128,30 +127,9 @@ async function openBenchDatabase(url: string | undefined, embedded: 'memory' | '
     return { handle: await createDb({ dataDir }), drop: async () => rmSync(dir, { recursive: true, force: true }), name: dataDir }
   }
   if (!url) return { handle: await createDb({ dataDir: 'memory://' }), drop: async () => {}, name: 'memory://' }
-  const name = `tenantry_bench_${process.pid}_${randomBytes(3).toString('hex')}`
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  try {
-    await admin.query(`create database ${name}`)
-  } finally {
-    await admin.end()
-  }
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  const handle = await createDb({ databaseUrl: u.toString(), poolSize: 2 })
-  return {
-    handle,
-    name: redactUrl(u.toString()),
-    async drop() {
-      const c = new pg.Client({ connectionString: url })
-      await c.connect()
-      try {
-        await c.query(`drop database if exists ${name} with (force)`)
-      } finally {
-        await c.end()
-      }
-    },
-  }
+  // The tests' throwaway database: a new one on the server, dropped with force afterwards.
+  const created = await createServerDatabase({ base: url, prefix: 'tenantry_bench' })
+  return { handle: await createDb({ databaseUrl: created.url, poolSize: 2 }), drop: created.drop, name: redactUrl(created.url) }
 }
 
 /**
