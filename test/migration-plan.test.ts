@@ -2,16 +2,19 @@
 // how it behaves on a live database: a statement that cannot get its lock within lock_timeout fails
 // instead of queueing (and making every query behind it queue), and the file is tried again after a
 // pause; when the lock never comes, the migration stops with one clear error and nothing applied.
+// A concurrent-index file applied by the real CLI and by our migrator leaves the same history.
 import assert from 'node:assert/strict'
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { migrate, MigrationError, migrationPlan, migrationStatus, readMigrationFiles } from '../lib/migrate/index.js'
-import { MIGRATIONS_DIR } from '../lib/paths.js'
-import { freshDb, onServer, type TestDb } from './support/db.js'
+import { createDb } from '../lib/db/index.js'
+import { MIGRATIONS_DIR, PROJECT_ROOT } from '../lib/paths.js'
+import { createServerDatabase, freshDb, onServer, type TestDb } from './support/db.js'
 
 describe('migrationPlan (the Supabase CLI 2.117.0 way)', () => {
   const s = (...statements: string[]): string[] => statements
@@ -148,5 +151,61 @@ describe('lock_timeout and retries on a live table', { skip: !onServer && 'needs
       select count(*)::int as n from information_schema.columns where table_name = 'customers' and column_name = 'lock_never'`.execute(t.db)
     assert.equal(column.rows[0]?.n, 0)
     rmSync(join(dir, '951_lock_never.sql'))
+  })
+})
+
+/** `supabase db push` (CLI 2.117.0) of `project`'s supabase/migrations to `databaseUrl`, without TLS. */
+function dbPush(project: string, databaseUrl: string): { status: number | null; stdout: string; stderr: string } {
+  const url = new URL(databaseUrl)
+  url.searchParams.set('sslmode', 'disable')
+  return spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'supabase'), ['db', 'push', '--db-url', url.toString(), '--yes'], {
+    cwd: project, encoding: 'utf8', timeout: 120_000, env: { ...process.env, DO_NOT_TRACK: '1' },
+  })
+}
+
+describe('a concurrent-index file: supabase db push and our migrator apply and record it alike', { skip: !onServer && 'needs PostgreSQL: the Supabase CLI speaks the wire protocol' }, () => {
+  it('same history rows, valid indexes, and each tool sees the other\'s database as up to date', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'tenantry-cli-cic-'))
+    const viaCli = await createServerDatabase()
+    const viaUs = await createServerDatabase()
+    try {
+      mkdirSync(join(project, 'supabase'))
+      cpSync(join(PROJECT_ROOT, 'supabase', 'config.toml'), join(project, 'supabase', 'config.toml'))
+      cpSync(MIGRATIONS_DIR, join(project, 'supabase', 'migrations'), { recursive: true })
+      writeFileSync(join(project, 'supabase', 'migrations', '970_mixed_concurrent.sql'),
+        "set lock_timeout = '4s';\ncreate table public.cic_probe (id bigint primary key, v text);\n" +
+        'create index concurrently if not exists cic_probe_v on public.cic_probe (v);\ninsert into public.cic_probe values (1, \'x\');\n')
+      writeFileSync(join(project, 'supabase', 'migrations', '971_marker.sql'),
+        '-- pg-delta: transaction=false\ncreate index concurrently if not exists cic_probe_id_v on public.cic_probe (id, v);\n')
+      const files = readMigrationFiles(join(project, 'supabase', 'migrations'))
+      const push = dbPush(project, viaCli.url)
+      assert.equal(push.status, 0, `${push.stdout}${push.stderr}`)
+      const us = await createDb({ databaseUrl: viaUs.url, poolSize: 2 })
+      const cli = await createDb({ databaseUrl: viaCli.url, poolSize: 2 })
+      try {
+        await migrate(us.db, {}, files)
+        const history = sql<{ version: string; name: string; statements: string[] }>`
+          select version, name, statements from supabase_migrations.schema_migrations order by version`
+        assert.deepEqual((await history.execute(us.db)).rows, (await history.execute(cli.db)).rows)
+        const indexes = sql<{ name: string; valid: boolean }>`
+          select indexrelid::regclass::text as name, indisvalid as valid from pg_index
+           where indrelid = 'public.cic_probe'::regclass order by 1`
+        assert.deepEqual((await indexes.execute(us.db)).rows, (await indexes.execute(cli.db)).rows)
+        assert.equal((await indexes.execute(us.db)).rows.length, 3)
+        const st = await migrationStatus(cli.db, files)
+        assert.deepEqual([st.pending, st.changed, st.missingLocally], [[], [], []], 'ours finds the CLI\'s database up to date')
+        assert.deepEqual((await migrate(cli.db, {}, files)).applied, [])
+      } finally {
+        await us.close()
+        await cli.close()
+      }
+      const again = dbPush(project, viaUs.url)
+      assert.equal(again.status, 0, `${again.stdout}${again.stderr}`)
+      assert.match(`${again.stdout}${again.stderr}`, /up to date/i, 'the CLI finds our database up to date')
+    } finally {
+      await viaCli.drop()
+      await viaUs.drop()
+      rmSync(project, { recursive: true, force: true })
+    }
   })
 })
