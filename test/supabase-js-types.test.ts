@@ -1,8 +1,8 @@
 // supabase-js against the generated supabase/database.types.ts, at compile time: `npm test` runs
 // `tsc --noEmit` first, so a call that stops type-checking (a renamed column, a changed RPC argument)
 // fails the run, and every `@ts-expect-error` below must still be an error. No server is needed: the
-// functions are type-checked, never called (supabase-js 2.119 on Node 20 even refuses to construct a
-// client without a WebSocket implementation: docs/nextjs.md).
+// functions are type-checked, never called (supabase-js on Node 20 even refuses to construct a client
+// without a WebSocket implementation: docs/nextjs.md).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createServerClient } from '@supabase/ssr'
