@@ -190,6 +190,70 @@ export type Database = {
           },
         ]
       }
+      invitations: {
+        Row: {
+          accepted_by: string | null
+          created_at: string
+          email: string
+          ended_at: string | null
+          expires_at: string
+          id: string
+          invited_by: string | null
+          organization_id: string
+          role: string
+          status: string
+          token_hash: string
+        }
+        Insert: {
+          accepted_by?: string | null
+          created_at?: string
+          email: string
+          ended_at?: string | null
+          expires_at: string
+          id?: string
+          invited_by?: string | null
+          organization_id: string
+          role: string
+          status?: string
+          token_hash: string
+        }
+        Update: {
+          accepted_by?: string | null
+          created_at?: string
+          email?: string
+          ended_at?: string | null
+          expires_at?: string
+          id?: string
+          invited_by?: string | null
+          organization_id?: string
+          role?: string
+          status?: string
+          token_hash?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "invitations_accepted_by_fkey"
+            columns: ["accepted_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "invitations_invited_by_fkey"
+            columns: ["invited_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "invitations_organization_id_fkey"
+            columns: ["organization_id"]
+            isOneToOne: false
+            referencedRelation: "organizations"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       organizations: {
         Row: {
           created_at: string
@@ -337,9 +401,14 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      accept_invitation: { Args: { token: string }; Returns: string }
       create_organization: {
         Args: { name: string; slug: string }
         Returns: string
+      }
+      decline_invitation: {
+        Args: { invitation_id: string }
+        Returns: undefined
       }
       deleted_activities: {
         Args: Record<PropertyKey, never>
@@ -402,8 +471,32 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      invite_member: {
+        Args: { email: string; role?: string; valid_for?: string }
+        Returns: {
+          expires_at: string
+          invitation_id: string
+          token: string
+        }[]
+      }
+      leave_organization: {
+        Args: Record<PropertyKey, never>
+        Returns: undefined
+      }
+      my_invitations: {
+        Args: Record<PropertyKey, never>
+        Returns: {
+          expires_at: string
+          invitation_id: string
+          invited_by_name: string
+          organization_id: string
+          organization_name: string
+          role: string
+        }[]
+      }
       remove_member: { Args: { user_id: string }; Returns: undefined }
       restore: { Args: { id: string; table_name: string }; Returns: boolean }
+      revoke_invitation: { Args: { invitation_id: string }; Returns: undefined }
       soft_delete: {
         Args: { id: string; table_name: string }
         Returns: boolean

@@ -138,6 +138,41 @@ COMMENT ON COLUMN public.customers.created_at IS 'When the row was created.';
 COMMENT ON COLUMN public.customers.updated_at IS 'Last change; set by the customers_touch_updated_at trigger (a change to it alone is not audited).';
 COMMENT ON CONSTRAINT customers_id_organization_id_key ON public.customers IS 'Target of the tenant-safe foreign keys: (id, organization_id) lets a row point only at a customer of its own organization.';
 
+CREATE TABLE public.invitations (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  organization_id uuid NOT NULL,
+  email text NOT NULL,
+  role text NOT NULL,
+  token_hash bytea NOT NULL,
+  invited_by uuid,
+  status text DEFAULT 'pending'::text NOT NULL,
+  accepted_by uuid,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  expires_at timestamp with time zone NOT NULL,
+  ended_at timestamp with time zone,
+  CONSTRAINT invitations_pkey PRIMARY KEY (id),
+  CONSTRAINT invitations_accepted_by CHECK (((accepted_by IS NULL) OR (status = 'accepted'::text))),
+  CONSTRAINT invitations_email_format CHECK (((char_length(email) <= 320) AND (email ~ '^[^@]+@[^@]+$'::text))),
+  CONSTRAINT invitations_email_normalised CHECK (((email = lower(btrim(email))) AND (email !~ '[[:space:][:cntrl:]]'::text))),
+  CONSTRAINT invitations_ended CHECK (((status = 'pending'::text) = (ended_at IS NULL))),
+  CONSTRAINT invitations_expiry CHECK ((expires_at > created_at)),
+  CONSTRAINT invitations_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'member'::text]))),
+  CONSTRAINT invitations_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'accepted'::text, 'declined'::text, 'revoked'::text, 'replaced'::text]))),
+  CONSTRAINT invitations_token_hash_length CHECK ((octet_length(token_hash) = 32))
+);
+COMMENT ON TABLE public.invitations IS 'Invitations into an organization, bound to an email address. Its admins read them (every column but token_hash, which no API role may read); nobody writes them directly: public.invite_member(), accept_invitation(), revoke_invitation() and decline_invitation() do. Audited without the token hash.';
+COMMENT ON COLUMN public.invitations.id IS 'Primary key; the invitation_id of the API functions.';
+COMMENT ON COLUMN public.invitations.organization_id IS 'Organization the invitee joins (tenant key); cannot change. Deleting the organization deletes its invitations.';
+COMMENT ON COLUMN public.invitations.email IS 'Address invited, trimmed and lower-case; accepting needs the caller''s confirmed auth.users address to equal it.';
+COMMENT ON COLUMN public.invitations.role IS '''admin'' or ''member'': the role the invitee gets on accepting.';
+COMMENT ON COLUMN public.invitations.token_hash IS 'sha256 of the token (32 bytes); the token itself is never stored. No API role may read this column.';
+COMMENT ON COLUMN public.invitations.invited_by IS 'Profile of the admin who invited; NULL once that user is deleted.';
+COMMENT ON COLUMN public.invitations.status IS 'pending (acceptable until expires_at), accepted, declined (by the invitee), revoked (by an admin) or replaced (by a newer invitation to the same address).';
+COMMENT ON COLUMN public.invitations.accepted_by IS 'Profile of the user who accepted (status accepted); NULL otherwise or once that user is deleted.';
+COMMENT ON COLUMN public.invitations.created_at IS 'When the invitation was made.';
+COMMENT ON COLUMN public.invitations.expires_at IS 'End of validity: a pending invitation cannot be accepted from then on (1 hour to 30 days after created_at).';
+COMMENT ON COLUMN public.invitations.ended_at IS 'When it was accepted, declined, revoked or replaced; NULL while pending.';
+
 CREATE TABLE public.organizations (
   id uuid DEFAULT gen_random_uuid() NOT NULL,
   name text NOT NULL,
@@ -176,7 +211,7 @@ COMMENT ON COLUMN public.profiles.id IS 'The auth.users id, i.e. auth.uid() of t
 COMMENT ON COLUMN public.profiles.email IS 'Copy of auth.users.email, kept in sync by a trigger on auth.users; signed-in users cannot change it here.';
 COMMENT ON COLUMN public.profiles.full_name IS 'Display name, initialised from the sign-up metadata (full_name); only the user may change it.';
 COMMENT ON COLUMN public.profiles.avatar_url IS 'Avatar URL, initialised from the sign-up metadata (avatar_url); only the user may change it.';
-COMMENT ON COLUMN public.profiles.organization_id IS 'The organization the user belongs to; NULL = outsider. Set by public.create_organization() or a trusted role; cleared by an admin of that organization (public.remove_member(), or an UPDATE setting it to NULL) or when the organization is deleted. A signed-in user never moves a profile between organizations.';
+COMMENT ON COLUMN public.profiles.organization_id IS 'The organization the user belongs to; NULL = outsider. Set by public.create_organization(), public.accept_invitation() or a trusted role; cleared by an admin of that organization (public.remove_member(), or an UPDATE setting it to NULL), by the user (public.leave_organization()) or when the organization is deleted. A signed-in user never sets it with an UPDATE.';
 COMMENT ON COLUMN public.profiles.role IS '''admin'' or ''member'' in organization_id. Only an admin of that organization changes it; the last admin cannot be demoted or removed; reset to ''member'' when the profile leaves its organization.';
 COMMENT ON COLUMN public.profiles.created_at IS 'When the profile was created; signed-in users cannot change it.';
 COMMENT ON COLUMN public.profiles.updated_at IS 'Last change; set by the profiles_guard trigger.';
@@ -231,6 +266,12 @@ ALTER TABLE public.ai_usage_log ADD CONSTRAINT ai_usage_log_organization_id_fkey
 
 ALTER TABLE public.customers ADD CONSTRAINT customers_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
+ALTER TABLE public.invitations ADD CONSTRAINT invitations_accepted_by_fkey FOREIGN KEY (accepted_by) REFERENCES public.profiles(id) ON DELETE SET NULL;
+
+ALTER TABLE public.invitations ADD CONSTRAINT invitations_invited_by_fkey FOREIGN KEY (invited_by) REFERENCES public.profiles(id) ON DELETE SET NULL;
+
+ALTER TABLE public.invitations ADD CONSTRAINT invitations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
 ALTER TABLE public.profiles ADD CONSTRAINT profiles_id_fkey FOREIGN KEY (id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE public.profiles ADD CONSTRAINT profiles_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE SET NULL;
@@ -276,6 +317,24 @@ COMMENT ON INDEX public.idx_customers_org_created IS 'Tenant key first: the cust
 CREATE INDEX idx_customers_org_status ON public.customers USING btree (organization_id, status) WHERE (deleted_at IS NULL);
 COMMENT ON INDEX public.idx_customers_org_status IS 'Live customers of an organization by status.';
 
+CREATE INDEX idx_invitations_accepted_by ON public.invitations USING btree (accepted_by);
+COMMENT ON INDEX public.idx_invitations_accepted_by IS 'Foreign key accepted_by -> profiles.';
+
+CREATE INDEX idx_invitations_email_pending ON public.invitations USING btree (email) WHERE (status = 'pending'::text);
+COMMENT ON INDEX public.idx_invitations_email_pending IS 'Pending invitations by address: public.my_invitations().';
+
+CREATE INDEX idx_invitations_invited_by ON public.invitations USING btree (invited_by);
+COMMENT ON INDEX public.idx_invitations_invited_by IS 'Foreign key invited_by -> profiles.';
+
+CREATE INDEX idx_invitations_org_created ON public.invitations USING btree (organization_id, created_at);
+COMMENT ON INDEX public.idx_invitations_org_created IS 'An organization''s invitations by time: the admins'' listing, the policy and the foreign key to organizations.';
+
+CREATE UNIQUE INDEX invitations_org_email_pending_key ON public.invitations USING btree (organization_id, email) WHERE (status = 'pending'::text);
+COMMENT ON INDEX public.invitations_org_email_pending_key IS 'At most one pending invitation per organization and address (a new one replaces it).';
+
+CREATE UNIQUE INDEX invitations_token_hash_key ON public.invitations USING btree (token_hash);
+COMMENT ON INDEX public.invitations_token_hash_key IS 'Finds an invitation by the hash of its token; two tokens never share a hash.';
+
 CREATE INDEX idx_profiles_org ON public.profiles USING btree (organization_id);
 COMMENT ON INDEX public.idx_profiles_org IS 'Members of an organization: the profiles policies and the foreign key to organizations.';
 
@@ -291,6 +350,77 @@ COMMENT ON INDEX public.idx_revenue_org_date_live IS 'Live revenue of an organiz
 -- ================================================================================================
 -- FUNCTIONS
 -- ================================================================================================
+
+CREATE OR REPLACE FUNCTION private.accept_invitation(p_token text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  v_email text;
+  v_confirmed boolean;
+  inv record;
+  current_org uuid;
+begin
+  if actor is null then
+    raise exception 'accept_invitation needs a signed-in user' using errcode = '42501', table = 'invitations';
+  end if;
+  if p_token is null or btrim(p_token) = '' then
+    raise exception 'an invitation token is required' using errcode = '22023', table = 'invitations';
+  end if;
+  if char_length(p_token) > 200 then
+    raise exception 'not an invitation token (too long)' using errcode = '22023', table = 'invitations';
+  end if;
+  -- Locked: of an accept and a revoke, decline, replacement or second accept of the same invitation,
+  -- the second waits and then finds it no longer pending.
+  select i.id, i.organization_id, i.email, i.role, i.status, i.expires_at into inv
+    from public.invitations i where i.token_hash = private.invitation_token_hash(btrim(p_token)) for update;
+  if not found then
+    -- Says nothing about any organization, nor whether such a token ever existed.
+    raise exception 'no invitation matches this token' using errcode = 'P0002', table = 'invitations';
+  end if;
+
+  select lower(btrim(u.email)), u.email_confirmed_at is not null into v_email, v_confirmed
+    from auth.users u where u.id = actor;
+  if v_email is distinct from inv.email then
+    raise exception 'this invitation is addressed to another email address than yours'
+      using errcode = '42501', table = 'invitations', column = 'email',
+            hint = 'Sign in with the address the invitation was sent to.';
+  end if;
+  if not v_confirmed then
+    raise exception 'confirm your email address before accepting an invitation'
+      using errcode = '42501', table = 'invitations', column = 'email';
+  end if;
+  if inv.status <> 'pending' then
+    raise exception 'this invitation was % and can no longer be accepted', inv.status
+      using errcode = '55000', table = 'invitations', column = 'status';
+  end if;
+  if inv.expires_at <= now() then
+    raise exception 'this invitation expired at %', inv.expires_at
+      using errcode = '55000', table = 'invitations', column = 'expires_at', hint = 'Ask an admin to invite you again.';
+  end if;
+
+  select p.organization_id into current_org from public.profiles p where p.id = actor for update;
+  if not found then
+    raise exception 'user % has no profile', actor using errcode = '42501', table = 'profiles';
+  end if;
+  if current_org is not null then
+    raise exception 'you already belong to an organization: leave it first (public.leave_organization)'
+      using errcode = '55000', table = 'profiles', column = 'organization_id',
+            hint = 'A user belongs to one organization.';
+  end if;
+
+  update public.invitations set status = 'accepted', accepted_by = actor, ended_at = now() where id = inv.id;
+  -- Runs as the owner: profiles_guard() treats it as trusted code, as it does remove_member().
+  update public.profiles set organization_id = inv.organization_id, role = inv.role where id = actor;
+  return inv.organization_id;
+end
+$function$;
+COMMENT ON FUNCTION private.accept_invitation(p_token text) IS 'Implements public.accept_invitation().';
+REVOKE ALL ON FUNCTION private.accept_invitation(p_token text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.accept_invitation(p_token text) TO authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.admin_org_id()
  RETURNS uuid
@@ -366,6 +496,25 @@ end
 $function$;
 COMMENT ON FUNCTION private.audit_insert() IS 'AFTER INSERT statement trigger: one audit_logs row (INSERT) per inserted row, from the transition table; organization_id from the row, user_id = auth.uid() (NULL = system).';
 REVOKE ALL ON FUNCTION private.audit_insert() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_invitation()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+  values (case when tg_op = 'INSERT' then new.organization_id else old.organization_id end,
+          auth.uid(), tg_op, tg_table_name,
+          case when tg_op = 'INSERT' then new.id else old.id end,
+          case when tg_op <> 'INSERT' then to_jsonb(old) - 'token_hash' end,
+          case when tg_op <> 'DELETE' then to_jsonb(new) - 'token_hash' end);
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_invitation() IS 'AFTER INSERT/UPDATE/DELETE row trigger on invitations: one audit row filed under the invitation''s organization, actor auth.uid(), the row without token_hash.';
+REVOKE ALL ON FUNCTION private.audit_invitation() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.audit_logs_append_only()
  RETURNS trigger
@@ -447,6 +596,20 @@ $function$;
 COMMENT ON FUNCTION private.audit_update() IS 'AFTER UPDATE statement trigger: one audit_logs row per changed row, SOFT_DELETE or RESTORE when deleted_at was set or cleared, else UPDATE. Trigger arguments name columns whose changes alone are not audited.';
 REVOKE ALL ON FUNCTION private.audit_update() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.confirmed_email()
+ RETURNS text
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  return (select lower(btrim(u.email)) from auth.users u
+           where u.id = auth.uid() and u.email_confirmed_at is not null and u.email is not null);
+end
+$function$;
+COMMENT ON FUNCTION private.confirmed_email() IS 'The signed-in user''s auth.users email, trimmed and lower-case, if email_confirmed_at is set; NULL otherwise.';
+REVOKE ALL ON FUNCTION private.confirmed_email() FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.create_organization(p_name text, p_slug text)
  RETURNS uuid
  LANGUAGE plpgsql
@@ -516,6 +679,38 @@ $function$;
 COMMENT ON FUNCTION private.customers_keep_derived() IS 'BEFORE INSERT/UPDATE trigger on customers: keeps total_revenue and last_purchase_date as they were (0/NULL on insert) unless a trusted role writes them with tenantry.maintaining_totals on, as the revenue_totals_* functions do.';
 REVOKE ALL ON FUNCTION private.customers_keep_derived() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.decline_invitation(p_invitation_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_email text := private.confirmed_email();
+  inv record;
+begin
+  select i.status, i.expires_at into inv from public.invitations i
+   where i.id = p_invitation_id and i.email = v_email for update;
+  if not found then
+    raise exception 'not allowed to decline invitation %', p_invitation_id
+      using errcode = '42501', table = 'invitations',
+            hint = 'Only the invitee, signed in with the confirmed address it was sent to, can decline it.';
+  end if;
+  if inv.status <> 'pending' then
+    raise exception 'invitation % was % and can no longer be declined', p_invitation_id, inv.status
+      using errcode = '55000', table = 'invitations', column = 'status';
+  end if;
+  if inv.expires_at <= now() then
+    raise exception 'invitation % expired at %', p_invitation_id, inv.expires_at
+      using errcode = '55000', table = 'invitations', column = 'expires_at';
+  end if;
+  update public.invitations set status = 'declined', ended_at = now() where id = p_invitation_id;
+end
+$function$;
+COMMENT ON FUNCTION private.decline_invitation(p_invitation_id uuid) IS 'Implements public.decline_invitation().';
+REVOKE ALL ON FUNCTION private.decline_invitation(p_invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.decline_invitation(p_invitation_id uuid) TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.deleted_activities()
  RETURNS SETOF public.activities
  LANGUAGE sql
@@ -582,6 +777,145 @@ $function$;
 COMMENT ON FUNCTION private.handle_user_email_change() IS 'AFTER UPDATE OF email trigger on auth.users: copies the new email to the profile.';
 REVOKE ALL ON FUNCTION private.handle_user_email_change() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.invitation_token_hash(p_token text)
+ RETURNS bytea
+ LANGUAGE sql
+ IMMUTABLE STRICT
+ SET search_path TO ''
+AS $function$ select pg_catalog.sha256(pg_catalog.convert_to(p_token, 'UTF8')) $function$;
+COMMENT ON FUNCTION private.invitation_token_hash(p_token text) IS 'sha256 of a token''s UTF-8 bytes: what invitations.token_hash stores.';
+REVOKE ALL ON FUNCTION private.invitation_token_hash(p_token text) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.invite_member(p_email text, p_role text, p_valid_for interval)
+ RETURNS TABLE(invitation_id uuid, token text, expires_at timestamp with time zone)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  v_org uuid;
+  v_email text := lower(btrim(p_email, E' \t\r\n'));
+  v_seconds numeric;
+  v_expires timestamptz;
+  v_replaced uuid;
+  v_pending integer;
+  v_token text;
+  v_id uuid;
+begin
+  if actor is null then
+    raise exception 'invite_member needs a signed-in admin' using errcode = '42501', table = 'invitations';
+  end if;
+  -- FOR SHARE: a concurrent demotion of the caller waits until this invitation is made, or wins first.
+  select p.organization_id into v_org from public.profiles p
+   where p.id = actor and p.role = 'admin' and p.organization_id is not null for share;
+  if v_org is null then
+    raise exception 'only an admin of an organization can invite members' using errcode = '42501', table = 'invitations';
+  end if;
+
+  if v_email is null or v_email = '' then
+    raise exception 'an email address is required' using errcode = '22023', table = 'invitations', column = 'email';
+  end if;
+  if char_length(v_email) > 320 then
+    raise exception 'email address is too long (% characters, at most 320)', char_length(v_email)
+      using errcode = '22023', table = 'invitations', column = 'email';
+  end if;
+  if v_email ~ '[[:space:][:cntrl:]]' or v_email !~ '^[^@]+@[^@]+$' then
+    raise exception 'not an email address: expected one "@" between a name and a domain, and no spaces'
+      using errcode = '22023', table = 'invitations', column = 'email';
+  end if;
+  if p_role is null or p_role not in ('admin', 'member') then
+    raise exception 'role must be admin or member' using errcode = '22023', table = 'invitations', column = 'role';
+  end if;
+  -- In seconds (a month counts as 30 days), so that the validity is the same whatever the calendar,
+  -- time zone or daylight saving time.
+  v_seconds := extract(epoch from p_valid_for);
+  if v_seconds is null or v_seconds < 3600 or v_seconds > 30 * 86400 then
+    raise exception 'an invitation is valid for 1 hour to 30 days, not %', coalesce(p_valid_for::text, 'NULL')
+      using errcode = '22023', table = 'invitations', column = 'expires_at';
+  end if;
+  v_expires := now() + make_interval(secs => v_seconds);
+
+  -- One invitation at a time per organization (the limit and the replacement are decided on what is
+  -- committed). FOR NO KEY UPDATE does not block foreign-key checks (inserts into tenant tables).
+  perform 1 from public.organizations o where o.id = v_org for no key update;
+  -- The pending invitation this one replaces, locked: an accept of its token waits, or has won.
+  select i.id into v_replaced from public.invitations i
+   where i.organization_id = v_org and i.email = v_email and i.status = 'pending' for update;
+
+  if exists (select 1 from public.profiles p where p.organization_id = v_org and lower(p.email) = v_email) then
+    raise exception 'this address already belongs to a member of your organization'
+      using errcode = '55000', table = 'invitations', column = 'email';
+  end if;
+  select count(*) into v_pending from public.invitations i
+   where i.organization_id = v_org and i.status = 'pending' and i.expires_at > now() and i.id is distinct from v_replaced;
+  if v_pending >= 100 then
+    raise exception 'your organization has 100 pending invitations, the most it may have: revoke some first'
+      using errcode = '55000', table = 'invitations';
+  end if;
+
+  if v_replaced is not null then
+    update public.invitations set status = 'replaced', ended_at = now() where id = v_replaced;
+  end if;
+  -- Two UUIDs from the server's CSPRNG: 244 random bits, as URL-safe base64 (43 characters).
+  v_token := rtrim(translate(encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/', '-_'), '=');
+  insert into public.invitations (organization_id, email, role, token_hash, invited_by, expires_at)
+  values (v_org, v_email, p_role, private.invitation_token_hash(v_token), actor, v_expires)
+  returning id into v_id;
+  return query select v_id, v_token, v_expires;
+end
+$function$;
+COMMENT ON FUNCTION private.invite_member(p_email text, p_role text, p_valid_for interval) IS 'Implements public.invite_member().';
+REVOKE ALL ON FUNCTION private.invite_member(p_email text, p_role text, p_valid_for interval) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.invite_member(p_email text, p_role text, p_valid_for interval) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.leave_organization()
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  current_org uuid;
+begin
+  if actor is null then
+    raise exception 'leave_organization needs a signed-in user' using errcode = '42501', table = 'profiles';
+  end if;
+  select p.organization_id into current_org from public.profiles p where p.id = actor for update;
+  if current_org is null then
+    raise exception 'you do not belong to an organization' using errcode = '55000', table = 'profiles', column = 'organization_id';
+  end if;
+  -- profiles_guard() resets the role to member and keeps the last admin (organization_keeps_an_admin).
+  update public.profiles set organization_id = null where id = actor;
+end
+$function$;
+COMMENT ON FUNCTION private.leave_organization() IS 'Implements public.leave_organization().';
+REVOKE ALL ON FUNCTION private.leave_organization() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.leave_organization() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.my_invitations()
+ RETURNS TABLE(invitation_id uuid, organization_id uuid, organization_name text, role text, invited_by_name text, expires_at timestamp with time zone)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_email text := private.confirmed_email();
+begin
+  return query
+    select i.id, i.organization_id, o.name, i.role, coalesce(p.full_name, p.email), i.expires_at
+      from public.invitations i
+      join public.organizations o on o.id = i.organization_id
+      left join public.profiles p on p.id = i.invited_by
+     where i.email = v_email and i.status = 'pending' and i.expires_at > now()
+     order by i.created_at desc, i.id;
+end
+$function$;
+COMMENT ON FUNCTION private.my_invitations() IS 'Implements public.my_invitations().';
+REVOKE ALL ON FUNCTION private.my_invitations() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.my_invitations() TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.profiles_guard()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -606,8 +940,14 @@ begin
       raise exception 'profiles.created_at cannot change' using errcode = '42501', table = 'profiles', column = 'created_at';
     end if;
     if new.organization_id is distinct from old.organization_id then
-      -- Removal (to NULL) is an admin's, through public.remove_member(); nobody moves a profile between orgs.
-      if new.organization_id is not null or not actor_is_admin then
+      -- Joining (or moving) is never a plain UPDATE: it happens in SECURITY DEFINER code (trusted branch
+      -- below), private.accept_invitation() or private.create_organization(). Removal (to NULL) is an
+      -- admin's, through public.remove_member(); one's own leaving is public.leave_organization().
+      if new.organization_id is not null then
+        raise exception 'profiles.organization_id cannot be set directly: join an organization by accepting an invitation (public.accept_invitation) or create one (public.create_organization)'
+          using errcode = '42501', table = 'profiles', column = 'organization_id';
+      end if;
+      if not actor_is_admin then
         raise exception 'profiles.organization_id can only be cleared by an admin of that organization'
           using errcode = '42501', table = 'profiles', column = 'organization_id';
       end if;
@@ -742,6 +1082,33 @@ $function$;
 COMMENT ON FUNCTION private.revenue_totals_recompute() IS 'AFTER UPDATE/DELETE statement trigger on revenue: recomputes total_revenue and last_purchase_date of the affected customers from their live revenue rows, after locking those customers in id order.';
 REVOKE ALL ON FUNCTION private.revenue_totals_recompute() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.revoke_invitation(p_invitation_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_status text;
+begin
+  select i.status into v_status from public.invitations i
+   where i.id = p_invitation_id and i.organization_id = private.admin_org_id() for update;
+  if not found then
+    raise exception 'not allowed to revoke invitation %', p_invitation_id
+      using errcode = '42501', table = 'invitations',
+            hint = 'Only an admin of the invitation''s organization can revoke it.';
+  end if;
+  if v_status <> 'pending' then
+    raise exception 'invitation % was % and can no longer be revoked', p_invitation_id, v_status
+      using errcode = '55000', table = 'invitations', column = 'status';
+  end if;
+  update public.invitations set status = 'revoked', ended_at = now() where id = p_invitation_id;
+end
+$function$;
+COMMENT ON FUNCTION private.revoke_invitation(p_invitation_id uuid) IS 'Implements public.revoke_invitation().';
+REVOKE ALL ON FUNCTION private.revoke_invitation(p_invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.revoke_invitation(p_invitation_id uuid) TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.set_deleted(p_table text, p_id uuid, p_deleted boolean)
  RETURNS boolean
  LANGUAGE plpgsql
@@ -813,6 +1180,15 @@ $function$;
 COMMENT ON FUNCTION private.touch_updated_at() IS 'BEFORE UPDATE trigger function: sets updated_at to now().';
 REVOKE ALL ON FUNCTION private.touch_updated_at() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION public.accept_invitation(token text)
+ RETURNS uuid
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.accept_invitation(token) $function$;
+COMMENT ON FUNCTION public.accept_invitation(token text) IS 'The signed-in user joins the organization of the invitation with this token, in its role, and gets its id. Needs the user''s confirmed auth.users email to be the invited address, the invitation pending and unexpired, and the user in no organization. Once per invitation.';
+REVOKE ALL ON FUNCTION public.accept_invitation(token text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.accept_invitation(token text) TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION public.create_organization(name text, slug text)
  RETURNS uuid
  LANGUAGE sql
@@ -821,6 +1197,15 @@ AS $function$ select private.create_organization(name, slug) $function$;
 COMMENT ON FUNCTION public.create_organization(name text, slug text) IS 'Creates an organization and makes the caller (a signed-in user with no organization) its admin; returns its id. Error 55000 when the caller already belongs to one, 23505 when the slug is taken.';
 REVOKE ALL ON FUNCTION public.create_organization(name text, slug text) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.create_organization(name text, slug text) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.decline_invitation(invitation_id uuid)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.decline_invitation(invitation_id) $function$;
+COMMENT ON FUNCTION public.decline_invitation(invitation_id uuid) IS 'The invitee (signed in with the confirmed address invited) declines a pending invitation.';
+REVOKE ALL ON FUNCTION public.decline_invitation(invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.decline_invitation(invitation_id uuid) TO authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION public.deleted_activities()
  RETURNS SETOF public.activities
@@ -852,6 +1237,34 @@ COMMENT ON FUNCTION public.deleted_revenue() IS 'The trash: soft-deleted revenue
 REVOKE ALL ON FUNCTION public.deleted_revenue() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.deleted_revenue() TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION public.invite_member(email text, role text DEFAULT 'member'::text, valid_for interval DEFAULT '7 days'::interval)
+ RETURNS TABLE(invitation_id uuid, token text, expires_at timestamp with time zone)
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select * from private.invite_member(email, role, valid_for) $function$;
+COMMENT ON FUNCTION public.invite_member(email text, role text, valid_for interval) IS 'An admin invites an email address into their organization as admin or member, valid 1 hour to 30 days (default 7 days). Returns the invitation id, the token (returned this once, never stored) and its expiry. Replaces a pending invitation to the same address. Refuses non-admins, implausible addresses, other roles, a member''s address and more than 100 pending invitations.';
+REVOKE ALL ON FUNCTION public.invite_member(email text, role text, valid_for interval) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.invite_member(email text, role text, valid_for interval) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.leave_organization()
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.leave_organization() $function$;
+COMMENT ON FUNCTION public.leave_organization() IS 'The signed-in user leaves their organization and becomes an outsider; the last admin cannot.';
+REVOKE ALL ON FUNCTION public.leave_organization() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.leave_organization() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.my_invitations()
+ RETURNS TABLE(invitation_id uuid, organization_id uuid, organization_name text, role text, invited_by_name text, expires_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$ select * from private.my_invitations() $function$;
+COMMENT ON FUNCTION public.my_invitations() IS 'Pending, unexpired invitations addressed to the signed-in user''s confirmed email: organization, role, who invited, expiry. No tokens.';
+REVOKE ALL ON FUNCTION public.my_invitations() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.my_invitations() TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION public.remove_member(user_id uuid)
  RETURNS void
  LANGUAGE sql
@@ -869,6 +1282,15 @@ AS $function$ select private.set_deleted(table_name, id, false) $function$;
 COMMENT ON FUNCTION public.restore(table_name text, id uuid) IS 'An admin restores a soft-deleted row of customers, revenue or activities of their organization (clears deleted_at). True when a row changed, false otherwise.';
 REVOKE ALL ON FUNCTION public.restore(table_name text, id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.restore(table_name text, id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.revoke_invitation(invitation_id uuid)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.revoke_invitation(invitation_id) $function$;
+COMMENT ON FUNCTION public.revoke_invitation(invitation_id uuid) IS 'An admin of the invitation''s organization revokes a pending invitation; its token stops working.';
+REVOKE ALL ON FUNCTION public.revoke_invitation(invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.revoke_invitation(invitation_id uuid) TO authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION public.soft_delete(table_name text, id uuid)
  RETURNS boolean
@@ -922,6 +1344,11 @@ CREATE POLICY customers_update ON public.customers AS PERMISSIVE FOR UPDATE TO a
   USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)))
   WITH CHECK (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
 COMMENT ON POLICY customers_update ON public.customers IS 'Admins update live customers of their organization, keeping them live and in it.';
+
+ALTER TABLE public.invitations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY invitations_select ON public.invitations AS PERMISSIVE FOR SELECT TO authenticated
+  USING ((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)));
+COMMENT ON POLICY invitations_select ON public.invitations IS 'Admins read their organization''s invitations (column privileges keep token_hash out).';
 
 ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
 CREATE POLICY organizations_select ON public.organizations AS PERMISSIVE FOR SELECT TO authenticated
@@ -1042,6 +1469,15 @@ CREATE TRIGGER customers_touch_updated_at BEFORE UPDATE ON public.customers
   EXECUTE FUNCTION private.touch_updated_at();
 COMMENT ON TRIGGER customers_touch_updated_at ON public.customers IS 'Keeps updated_at.';
 
+CREATE TRIGGER invitations_audit AFTER INSERT OR DELETE OR UPDATE ON public.invitations
+  FOR EACH ROW
+  EXECUTE FUNCTION private.audit_invitation();
+COMMENT ON TRIGGER invitations_audit ON public.invitations IS 'Audits every invitation row change (private.audit_invitation), without the token hash.';
+CREATE TRIGGER invitations_reject_key_change BEFORE UPDATE ON public.invitations
+  FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
+  EXECUTE FUNCTION private.reject_key_change();
+COMMENT ON TRIGGER invitations_reject_key_change ON public.invitations IS 'id and organization_id never change.';
+
 CREATE TRIGGER organizations_audit_delete AFTER DELETE ON public.organizations
   FOR EACH ROW
   EXECUTE FUNCTION private.audit_organization();
@@ -1132,6 +1568,18 @@ GRANT SELECT ON TABLE public.audit_logs TO anon, authenticated, service_role;
 REVOKE ALL ON TABLE public.customers FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.customers TO anon, authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE public.customers TO service_role;
+
+REVOKE ALL ON TABLE public.invitations FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT (id) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (organization_id) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (email) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (role) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (invited_by) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (status) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (accepted_by) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (created_at) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (expires_at) ON TABLE public.invitations TO anon, authenticated, service_role;
+GRANT SELECT (ended_at) ON TABLE public.invitations TO anon, authenticated, service_role;
 
 REVOKE ALL ON TABLE public.organizations FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.organizations TO anon, authenticated;

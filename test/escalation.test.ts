@@ -6,6 +6,7 @@ import { sql } from 'kysely'
 import {
   asAnon, asService, asSystem, asUser, ConflictError, InvalidInputError, NotAuthorizedError, TENANT_TABLES,
 } from '../lib/db/index.js'
+import { expectError } from './support/expect-error.js'
 import { createAuthUser, useCast } from './support/fixtures.js'
 import { useFreshDb } from './support/db.js'
 
@@ -46,6 +47,24 @@ describe('profiles', () => {
     await asUser(t.db, cast.outsiderId, (trx) =>
       trx.updateTable('profiles').set({ organization_id: cast.a.id }).where('id', '=', cast.outsiderId).execute(),
     ).catch((e: unknown) => assert.ok(e instanceof NotAuthorizedError))
+    assert.equal((await profile(cast.outsiderId)).organization_id, null)
+  })
+
+  it('an outsider setting their own organization_id is told how to join, not that only an admin may clear it', async () => {
+    await expectError(
+      asUser(t.db, cast.outsiderId, (trx) => trx.updateTable('profiles').set({ organization_id: cast.a.id }).where('id', '=', cast.outsiderId).execute()),
+      NotAuthorizedError,
+      {
+        code: '42501', table: 'profiles', column: 'organization_id',
+        message: /^not authorized: profiles\.organization_id cannot be set directly: join an organization by accepting an invitation \(public\.accept_invitation\) or create one \(public\.create_organization\)$/,
+      },
+    )
+    // Clearing it stays an admin's: a member trying is told exactly that.
+    await expectError(
+      asUser(t.db, cast.a.memberId, (trx) => trx.updateTable('profiles').set({ organization_id: null }).where('id', '=', cast.a.memberId).execute()),
+      NotAuthorizedError,
+      { column: 'organization_id', message: /profiles\.organization_id can only be cleared by an admin of that organization$/ },
+    )
     assert.equal((await profile(cast.outsiderId)).organization_id, null)
   })
 

@@ -45,7 +45,7 @@ describe('Supabase CLI interoperability', { skip: !onServer && 'needs a PostgreS
         assert.deepEqual([st.pending, st.changed, st.missingLocally], [[], [], []], 'the CLI recorded what our runner would have')
         assert.deepEqual((await migrate(h.db)).applied, [])
         const tables = await sql<{ n: string }>`select count(*)::text as n from pg_catalog.pg_tables where schemaname = 'public'`.execute(h.db)
-        assert.equal(tables.rows[0]?.n, '8')
+        assert.equal(tables.rows[0]?.n, '9')
       } finally {
         await h.close()
       }

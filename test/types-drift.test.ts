@@ -51,6 +51,8 @@ describe('independent check: information_schema against the TypeScript declarati
       'activities.type': ['signup', 'purchase', 'churn', 'login', 'export'],
       'audit_logs.action': ['INSERT', 'UPDATE', 'DELETE', 'SOFT_DELETE', 'RESTORE'],
       'customers.status': ['active', 'inactive', 'churned'],
+      'invitations.role': ['admin', 'member'],
+      'invitations.status': ['pending', 'accepted', 'declined', 'revoked', 'replaced'],
       'profiles.role': ['admin', 'member'],
       'user_preferences.theme_preference': ['light', 'dark', 'system'],
     })

@@ -25,6 +25,7 @@ const COLUMNS: Record<TableName, { header: string; place: number }> = {
   audit_logs: { header: 'audit', place: 6 },
   ai_usage_log: { header: 'ai usage', place: 7 },
   user_preferences: { header: 'prefs', place: 8 },
+  invitations: { header: 'invites', place: 9 },
 }
 const VIEW_TABLES = [...TABLES].sort((a, b) => COLUMNS[a].place - COLUMNS[b].place)
 

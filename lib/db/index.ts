@@ -21,6 +21,10 @@ export * from './types.js'
 
 export { createOrganization, type CreateOrganizationInput } from './flows/organizations.js'
 export { changeRole, removeMember } from './flows/members.js'
+export {
+  acceptInvitation, declineInvitation, inviteMember, leaveOrganization, listMyInvitations, listOrganizationInvitations, revokeInvitation,
+  type CreatedInvitation, type InviteMemberInput, type ListOrganizationInvitationsOptions, type MyInvitation, type OrganizationInvitation,
+} from './flows/invitations.js'
 export { listDeleted, restore, softDelete, type SoftDeleteRow } from './flows/soft-delete.js'
 export { recordAiUsage, type AiUsageInput } from './flows/ai-usage.js'
 export { getPreferences, setPreferences, type PreferencesInput } from './flows/preferences.js'

@@ -29,6 +29,14 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 export const CUSTOMER_STATUSES = ["active", "inactive", "churned"] as const
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number]
 
+/** Allowed values of invitations.role (its CHECK constraint). */
+export const INVITATION_ROLES = ["admin", "member"] as const
+export type InvitationRole = (typeof INVITATION_ROLES)[number]
+
+/** Allowed values of invitations.status (its CHECK constraint). */
+export const INVITATION_STATUSES = ["pending", "accepted", "declined", "revoked", "replaced"] as const
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number]
+
 /** Allowed values of profiles.role (its CHECK constraint). */
 export const PROFILE_ROLES = ["admin", "member"] as const
 export type ProfileRole = (typeof PROFILE_ROLES)[number]
@@ -43,6 +51,7 @@ export const TABLE_NAMES = {
   AI_USAGE_LOG: "ai_usage_log",
   AUDIT_LOGS: "audit_logs",
   CUSTOMERS: "customers",
+  INVITATIONS: "invitations",
   ORGANIZATIONS: "organizations",
   PROFILES: "profiles",
   REVENUE: "revenue",
@@ -51,18 +60,18 @@ export const TABLE_NAMES = {
 export type TableName = (typeof TABLE_NAMES)[keyof typeof TABLE_NAMES]
 
 /** Every table of the public schema, sorted. */
-export const TABLES = ["activities", "ai_usage_log", "audit_logs", "customers", "organizations", "profiles", "revenue", "user_preferences"] as const
+export const TABLES = ["activities", "ai_usage_log", "audit_logs", "customers", "invitations", "organizations", "profiles", "revenue", "user_preferences"] as const
 
 /** Tables with a deleted_at column: an admin's DELETE moves a row to the trash (public.soft_delete, public.restore). */
 export const SOFT_DELETE_TABLES = ["activities", "customers", "revenue"] as const
 export type SoftDeleteTable = (typeof SOFT_DELETE_TABLES)[number]
 
 /** Tables with an audit trigger: changes to their rows are written to audit_logs. */
-export const AUDITED_TABLES = ["activities", "customers", "organizations", "profiles", "revenue"] as const
+export const AUDITED_TABLES = ["activities", "customers", "invitations", "organizations", "profiles", "revenue"] as const
 export type AuditedTable = (typeof AUDITED_TABLES)[number]
 
 /** Tables with an organization_id column: rows that belong to an organization. */
-export const TENANT_TABLES = ["activities", "ai_usage_log", "audit_logs", "customers", "profiles", "revenue"] as const
+export const TENANT_TABLES = ["activities", "ai_usage_log", "audit_logs", "customers", "invitations", "profiles", "revenue"] as const
 export type TenantTable = (typeof TENANT_TABLES)[number]
 
 /** The Kysely database interface. */
@@ -71,6 +80,7 @@ export interface Database {
   ai_usage_log: AiUsageTable
   audit_logs: AuditLogTable
   customers: CustomerTable
+  invitations: InvitationTable
   organizations: OrganizationTable
   profiles: ProfileTable
   revenue: RevenueTable
@@ -181,6 +191,35 @@ export type Customer = Selectable<CustomerTable>
 export type NewCustomer = Insertable<CustomerTable>
 export type CustomerUpdate = Updateable<CustomerTable>
 
+/** Invitations into an organization, bound to an email address. Its admins read them (every column but token_hash, which no API role may read); nobody writes them directly: public.invite_member(), accept_invitation(), revoke_invitation() and decline_invitation() do. Audited without the token hash. */
+export interface InvitationTable {
+  /** Primary key; the invitation_id of the API functions. */
+  id: Generated<string>
+  /** Organization the invitee joins (tenant key); cannot change. Deleting the organization deletes its invitations. */
+  organization_id: ColumnType<string, string, never>
+  /** Address invited, trimmed and lower-case; accepting needs the caller's confirmed auth.users address to equal it. */
+  email: string
+  /** 'admin' or 'member': the role the invitee gets on accepting. */
+  role: InvitationRole
+  /** sha256 of the token (32 bytes); the token itself is never stored. No API role may read this column. */
+  token_hash: Buffer
+  /** Profile of the admin who invited; NULL once that user is deleted. */
+  invited_by: string | null
+  /** pending (acceptable until expires_at), accepted, declined (by the invitee), revoked (by an admin) or replaced (by a newer invitation to the same address). */
+  status: Generated<InvitationStatus>
+  /** Profile of the user who accepted (status accepted); NULL otherwise or once that user is deleted. */
+  accepted_by: string | null
+  /** When the invitation was made. */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+  /** End of validity: a pending invitation cannot be accepted from then on (1 hour to 30 days after created_at). */
+  expires_at: Timestamp
+  /** When it was accepted, declined, revoked or replaced; NULL while pending. */
+  ended_at: Timestamp | null
+}
+export type Invitation = Selectable<InvitationTable>
+export type NewInvitation = Insertable<InvitationTable>
+export type InvitationUpdate = Updateable<InvitationTable>
+
 /** A tenant. Members read their own organization, its admins update it; signed-in users create one through public.create_organization(); only trusted roles insert or delete directly. */
 export interface OrganizationTable {
   /** Primary key: the tenant id every organization_id refers to. */
@@ -208,7 +247,7 @@ export interface ProfileTable {
   full_name: string | null
   /** Avatar URL, initialised from the sign-up metadata (avatar_url); only the user may change it. */
   avatar_url: string | null
-  /** The organization the user belongs to; NULL = outsider. Set by public.create_organization() or a trusted role; cleared by an admin of that organization (public.remove_member(), or an UPDATE setting it to NULL) or when the organization is deleted. A signed-in user never moves a profile between organizations. */
+  /** The organization the user belongs to; NULL = outsider. Set by public.create_organization(), public.accept_invitation() or a trusted role; cleared by an admin of that organization (public.remove_member(), or an UPDATE setting it to NULL), by the user (public.leave_organization()) or when the organization is deleted. A signed-in user never sets it with an UPDATE. */
   organization_id: string | null
   /** 'admin' or 'member' in organization_id. Only an admin of that organization changes it; the last admin cannot be demoted or removed; reset to 'member' when the profile leaves its organization. */
   role: Generated<ProfileRole>

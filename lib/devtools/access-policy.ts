@@ -43,6 +43,9 @@ function row<T>([anon, outsider, memberA, adminA, memberB, adminB, service, syst
 }
 
 const NO_TRUNCATE = row<WriteOutcome>(['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok', 'ok'])
+// TRUNCATE ... CASCADE of a table that invitations refers to reaches invitations, which no API role may
+// write (service_role included): only the system truncates those.
+const NO_TRUNCATE_REACHES_INVITATIONS = row<WriteOutcome>(['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok'])
 
 //                                          anon      outsider  memberA   adminA    memberB   adminB    service   system
 export const ACCESS_POLICY: Record<TableName, TablePolicy> = {
@@ -52,7 +55,7 @@ export const ACCESS_POLICY: Record<TableName, TablePolicy> = {
     insert:   row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok',     'ok']),
     update:   row<WriteOutcome>( ['none',   'none',   'none',   'ok',     'none',   'none',   'ok',     'ok']),
     delete:   row<WriteOutcome>( ['none',   'none',   'none',   'none',   'none',   'none',   'ok',     'ok']),
-    truncate: NO_TRUNCATE,
+    truncate: NO_TRUNCATE_REACHES_INVITATIONS,
   },
   profiles: {
     target: "member A's profile: update = change full_name (own row only; role and organization have their own rules)",
@@ -60,7 +63,7 @@ export const ACCESS_POLICY: Record<TableName, TablePolicy> = {
     insert:   row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok',     'ok']),
     update:   row<WriteOutcome>( ['none',   'none',   'ok',     'denied', 'none',   'none',   'ok',     'ok']),
     delete:   row<WriteOutcome>( ['none',   'none',   'none',   'none',   'none',   'none',   'ok',     'ok']),
-    truncate: NO_TRUNCATE,
+    truncate: NO_TRUNCATE_REACHES_INVITATIONS,
   },
   customers: {
     target: "organization A's customers",
@@ -93,6 +96,14 @@ export const ACCESS_POLICY: Record<TableName, TablePolicy> = {
     update:   row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied']),
     delete:   row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied']),
     truncate: row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied']),
+  },
+  invitations: {
+    target: "organization A's invitations (written only by invite_member, accept_invitation, revoke_invitation, decline_invitation)",
+    select:   row<SelectOutcome>(['none',   'none',   'none',   'org',    'none',   'org',    'all',    'all']),
+    insert:   row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok']),
+    update:   row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok']),
+    delete:   row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok']),
+    truncate: row<WriteOutcome>( ['denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'ok']),
   },
   ai_usage_log: {
     target: "organization A's AI usage",

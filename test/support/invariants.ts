@@ -68,6 +68,7 @@ const ROW_KEYS: Record<Tracked, string> = {
   ai_usage_log: 'id',
   user_preferences: 'user_id',
   audit_logs: 'id',
+  invitations: 'id',
   auth_users: 'id',
 }
 
