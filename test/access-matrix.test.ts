@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
-import { asUser, type Database, setRequestClaims, type TableName, TABLES } from '../lib/db/index.js'
+import { type Database, setRequestClaims, type TableName, TABLES } from '../lib/db/index.js'
 import {
   ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS, type SelectOutcome, type WriteOutcome,
 } from '../lib/devtools/access-policy.js'
-import { createAuthUser, useCast } from './support/fixtures.js'
+import { castUserId, createAuthUser, useCast } from './support/fixtures.js'
 import { useFreshDb } from './support/db.js'
 
 type Table = TableName
@@ -23,7 +23,6 @@ const SHAPE: Record<Table, { key: string; org: string | null; own: string | null
   audit_logs: { key: 'id', org: 'organization_id', own: null, soft: false },
   ai_usage_log: { key: 'id', org: 'organization_id', own: 'user_id', soft: false },
   user_preferences: { key: 'user_id', org: null, own: 'user_id', soft: false },
-  invitations: { key: 'id', org: 'organization_id', own: null, soft: false },
 }
 
 const t = useFreshDb()
@@ -34,22 +33,7 @@ let spareUserId: string
 t.before(async () => {
   spareUserId = await createAuthUser(t.db, 'spare@example.com')
   await sql`delete from public.profiles where id = ${spareUserId}`.execute(t.db)
-  // A pending invitation in each organization, made as its admin would (the table has no other writer).
-  for (const org of [cast.a, cast.b]) {
-    await asUser(t.db, org.adminId, (trx) => sql`select * from public.invite_member(${`invitee-${org.id}@example.com`})`.execute(trx))
-  }
 })
-
-function actorUserId(actor: ActorName): string | null {
-  switch (actor) {
-    case 'outsider': return cast.outsiderId
-    case 'memberA': return cast.a.memberId
-    case 'adminA': return cast.a.adminId
-    case 'memberB': return cast.b.memberId
-    case 'adminB': return cast.b.adminId
-    default: return null
-  }
-}
 
 function actorOrgId(actor: ActorName): string | null {
   if (actor === 'memberA' || actor === 'adminA') return cast.a.id
@@ -103,12 +87,6 @@ function statement(table: Table, op: Exclude<(typeof OPERATIONS)[number], 'selec
       update: `update public.user_preferences set theme_preference = 'light' where user_id = '${member}'`,
       delete: `delete from public.user_preferences where user_id = '${member}'`,
     },
-    invitations: {
-      insert: `insert into public.invitations (organization_id, email, role, token_hash, expires_at)
-               values ('${A}', 'forged@example.com', 'admin', sha256('forged'::bytea), now() + interval '1 day')`,
-      update: `update public.invitations set role = 'admin', expires_at = now() + interval '1 year' where organization_id = '${A}'`,
-      delete: `delete from public.invitations where organization_id = '${A}'`,
-    },
   }
   return byTable[table][op]
 }
@@ -130,7 +108,7 @@ async function snapshot(conn: Kysely<Database>): Promise<Record<string, string>>
  * one transaction that is rolled back (a session's actor is fixed for its whole transaction).
  */
 async function becomeActor(conn: Kysely<Database>, actor: ActorName): Promise<void> {
-  const uid = actorUserId(actor)
+  const uid = castUserId(cast, actor)
   const claims =
     uid ? { sub: uid, role: 'authenticated' } : actor === 'anon' ? { role: 'anon' } : actor === 'service' ? { role: 'service_role' } : null
   await setRequestClaims(conn, claims)
@@ -191,7 +169,7 @@ async function attempt<R>(
 async function expectedKeys(table: Table, actor: ActorName, outcome: SelectOutcome): Promise<string[]> {
   if (outcome === 'none') return []
   const shape = SHAPE[table]
-  const uid = actorUserId(actor)
+  const uid = castUserId(cast, actor)
   const org = actorOrgId(actor)
   const live = shape.soft ? sql`deleted_at is null` : sql`true`
   const own = shape.own && uid ? sql`${sql.ref(shape.own)} = ${uid}` : sql`false`

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import { asSystem, asUser, type Database } from '../../lib/db/index.js'
+import type { ActorName } from '../../lib/devtools/access-policy.js'
 import type { FreshDbFixture } from './db.js'
 
 /** Inserts an auth user (as GoTrue would); its profile appears through the trigger. */
@@ -72,6 +73,18 @@ export async function createCast(db: Kysely<Database>): Promise<Cast> {
   const outsiderId = await createAuthUser(db, 'outsider@example.com')
   await asSystem(db, (trx) => trx.insertInto('user_preferences').values({ user_id: outsiderId }).execute())
   return { outsiderId, a: await makeOrg(db, 'a'), b: await makeOrg(db, 'b') }
+}
+
+/** The cast's user behind an actor of the access policy; null for anon, service_role and the system. */
+export function castUserId(cast: Cast, actor: ActorName): string | null {
+  switch (actor) {
+    case 'outsider': return cast.outsiderId
+    case 'memberA': return cast.a.memberId
+    case 'adminA': return cast.a.adminId
+    case 'memberB': return cast.b.memberId
+    case 'adminB': return cast.b.adminId
+    default: return null
+  }
 }
 
 /** The cast as a fixture: created in the fixture's database once it is open, there while the tests run. */
