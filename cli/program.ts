@@ -1,10 +1,13 @@
 // The tenantry command tree, built without running it: cli/main.ts parses the command line with it,
 // tests read every command's help from it.
 import { Command } from 'commander'
+import { register as registerAccept } from './commands/accept.js'
 import { register as registerAudit } from './commands/audit.js'
 import { register as registerDemo } from './commands/demo.js'
 import { register as registerDoctor } from './commands/doctor.js'
 import { register as registerGenerate } from './commands/generate.js'
+import { register as registerInvite } from './commands/invite.js'
+import { register as registerMembers } from './commands/members.js'
 import { register as registerMigrate } from './commands/migrate.js'
 import { register as registerReset } from './commands/reset.js'
 import { register as registerSeed } from './commands/seed.js'
@@ -33,6 +36,9 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, docto
   registerSeed(program)
   registerSql(program)
   registerToken(program)
+  registerInvite(program)
+  registerAccept(program)
+  registerMembers(program)
   registerAudit(program)
   registerDoctor(program)
   registerGenerate(program)
