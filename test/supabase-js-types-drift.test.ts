@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { sql } from 'kysely'
 import { asSystem } from '../lib/db/index.js'
@@ -67,10 +68,11 @@ describe('supabase/database.types.ts is what the migrations generate', () => {
   })
 })
 
-// The parity check is opt-in: postgres-meta is ~210 MB of dependencies and needs a real server. Run it
-// with an install of the version Supabase CLI 2.117.0 uses, e.g.
-//   npm i --prefix /tmp/pgmeta @supabase/postgres-meta@0.99.0
-//   TENANTRY_POSTGRES_META=/tmp/pgmeta/node_modules/@supabase/postgres-meta DATABASE_URL=... node --import tsx --test test/supabase-js-types-drift.test.ts
+// The parity check needs postgres-meta (~210 MB, kept out of the project's dependencies) and a real
+// server. CI's PostgreSQL pass installs the version Supabase CLI 2.117.0 runs from .ci/postgres-meta's
+// lock and sets TENANTRY_POSTGRES_META (.ci/run); by hand:
+//   npm ci --prefix .ci/postgres-meta
+//   TENANTRY_POSTGRES_META=.ci/postgres-meta/node_modules/@supabase/postgres-meta DATABASE_URL=... node --import tsx --test test/supabase-js-types-drift.test.ts
 describe('the same text as postgres-meta (supabase gen types typescript)', () => {
   const pgMeta = process.env.TENANTRY_POSTGRES_META
   const skip = !pgMeta
@@ -82,7 +84,7 @@ describe('the same text as postgres-meta (supabase gen types typescript)', () =>
     const url = h.url
     assert.ok(pgMeta && url)
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [`${pgMeta}/dist/server/server.js`], {
+      const child = spawn(process.execPath, [resolvePath(pgMeta, 'dist', 'server', 'server.js')], {
         env: {
           PATH: process.env.PATH, PG_META_DB_URL: url, PG_META_GENERATE_TYPES: 'typescript',
           PG_META_GENERATE_TYPES_INCLUDED_SCHEMAS: 'public', PG_META_GENERATE_TYPES_DETECT_ONE_TO_ONE_RELATIONSHIPS: 'true',
