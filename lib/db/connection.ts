@@ -2,10 +2,9 @@
 // DATABASE_URL. Everything above the pool is identical for both.
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
-import { createPgConfig } from '@electric-sql/pglite/node-postgres'
+import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import { lockDataDir } from './data-dir-lock.js'
 import { routeSessions } from './session-routes.js'
 import type { Database } from './types.js'
@@ -13,13 +12,19 @@ import type { Database } from './types.js'
 export const DEFAULT_DATA_DIR = '.tenantry/db'
 const DATE_OID = 1082
 
+// pg and PGlite are loaded when a database is opened, not when this module is: a CLI command that
+// never opens one (`tenantry --help`) doesn't pay for them (PGlite alone is a large module).
+async function loadPg(): Promise<typeof pg> {
+  return (await import('pg')).default
+}
+
 /**
  * Type parsing shared by both databases. DATE stays the 'YYYY-MM-DD' text PostgreSQL sends:
  * node-postgres would make it a Date at local midnight, which toISOString() shifts to the previous
  * day east of UTC. numeric and bigint stay exact decimal strings (pg's default).
  */
-function typeOverrides(): pg.CustomTypesConfig {
-  const overrides = new pg.TypeOverrides()
+function typeOverrides(pgModule: typeof pg): pg.CustomTypesConfig {
+  const overrides = new pgModule.TypeOverrides()
   overrides.setTypeParser(DATE_OID, 'text', (value: string) => value)
   return overrides
 }
@@ -84,7 +89,8 @@ export function redactUrl(url: string): string {
 export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   const target = resolveTarget(options)
   if (target.kind === 'embedded') return openEmbedded(target.dataDir)
-  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 10, types: typeOverrides() })
+  const pgModule = await loadPg()
+  const pool = new pgModule.Pool({ connectionString: target.url, max: options.poolSize ?? 10, types: typeOverrides(pgModule) })
   // A dropped connection emits 'error' on its client; unhandled, that would end the process. Idle
   // clients report through the pool, checked-out ones through the client: the query in flight fails
   // with the reason either way (see ConnectionLostError).
@@ -97,7 +103,7 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   const authenticatorUrl = options.authenticatorUrl ?? (fromEnv ? process.env.TENANTRY_AUTHENTICATOR_URL : undefined)
   const replicaUrl = options.replicaUrl ?? (fromEnv ? process.env.TENANTRY_REPLICA_URL : undefined)
   const extra = (url: string, config: pg.PoolConfig): Kysely<Database> => {
-    const p = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: typeOverrides(), ...config })
+    const p = new pgModule.Pool({ connectionString: url, max: options.poolSize ?? 10, types: typeOverrides(pgModule), ...config })
     p.on('error', () => {})
     p.on('connect', (client) => client.on('error', () => {}))
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool: p }) })
@@ -121,6 +127,9 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
 async function openEmbedded(dataDir: string): Promise<DbHandle> {
   const inMemory = dataDir.startsWith('memory://')
   const location = inMemory ? dataDir : resolve(dataDir)
+  const [{ PGlite }, { createPgConfig }, pgModule] = await Promise.all([
+    import('@electric-sql/pglite'), import('@electric-sql/pglite/node-postgres'), loadPg(),
+  ])
   let release = (): void => {}
   if (!inMemory) {
     mkdirSync(dirname(location), { recursive: true })
@@ -133,7 +142,7 @@ async function openEmbedded(dataDir: string): Promise<DbHandle> {
     release()
     throw e
   }
-  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, types: typeOverrides() })
+  const pool = new pgModule.Pool({ ...createPgConfig(pglite), max: 1, types: typeOverrides(pgModule) })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   let closed = false
   return {
