@@ -3,7 +3,8 @@
 //
 //   --help   `node bin/tenantry.js --help` (the built bundle) and `node --import tsx cli/main.ts --help`
 //            (the sources through tsx, as bin/tenantry.js ran them before there was a build), each
-//            paired with `node -e 0`, in a rotating order: the ratio to `node -e 0` is the figure.
+//            against `node -e 0` of the same round, in a rotating order: the ratio is the figure. Also
+//            `npx tenantry --help` and `npx -c 'node -e 0'`: what npx itself adds to any command.
 //   status   `tenantry status` on an existing embedded database (migrated beforehand): the time to its
 //            output (the database opened and read), to its exit, and its peak memory (/usr/bin/time),
 //            for the package bin, the bundle without the bin's V8 flag, and the sources through tsx.
@@ -109,6 +110,8 @@ const node = process.execPath
 const NODE: Arm = { name: 'node -e 0', argv: [node, '-e', '0'] }
 const BIN = (...args: string[]): Arm => ({ name: `tenantry ${args.join(' ')} (bin/tenantry.js: bundle + Liftoff only)`, argv: [node, 'bin/tenantry.js', ...args] })
 const BUNDLE = (...args: string[]): Arm => ({ name: `tenantry ${args.join(' ')} (dist/tenantry.js, default V8 flags)`, argv: [node, 'dist/tenantry.js', ...args] })
+const NPX = (...args: string[]): Arm => ({ name: `npx tenantry ${args.join(' ')}`, argv: ['npx', 'tenantry', ...args] })
+const NPX_FLOOR: Arm = { name: "npx -c 'node -e 0' (npx alone)", argv: ['npx', '-c', 'node -e 0'] }
 const TSX = (...args: string[]): Arm => ({ name: `tenantry ${args.join(' ')} (sources through tsx, as before the build)`, argv: [node, '--import', 'tsx', 'cli/main.ts', ...args] })
 
 const r1 = (x: number): number => Math.round(x * 10) / 10
@@ -123,8 +126,8 @@ try {
   log('migrating an embedded database for the status runs ...')
   await runOnce({ name: 'migrate', argv: [node, 'bin/tenantry.js', 'migrate'] }, env, false)
 
-  log(`--help: ${o.pairs} rounds of ${[NODE, BIN('--help'), TSX('--help')].length} ...`)
-  const helpArms = [NODE, BIN('--help'), TSX('--help')]
+  const helpArms = [NODE, BIN('--help'), TSX('--help'), NPX('--help'), NPX_FLOOR]
+  log(`--help: ${o.pairs} rounds of ${helpArms.length} ...`)
   const help = await rounds(helpArms, o.pairs, env, false)
   const nodeMs = (help[0] ?? []).map((r) => r.wallMs)
   const helpFigures = helpArms.slice(1).map((arm, i) => {
