@@ -11,7 +11,7 @@
 import { type Kysely, sql } from 'kysely'
 import { asSystem, type Database } from '../lib/db/index.js'
 import { customerBatches, ID_KIND, idPrefix, type Plan, type PlannedCustomer, planTenants } from '../lib/seed/plan.js'
-import { writeCustomerBatch, writeTenants } from '../lib/seed/write.js'
+import { writeAiUsage, writeCustomerBatch, writeTenants } from '../lib/seed/write.js'
 
 export interface DatasetSizes {
   organizations: number
@@ -396,6 +396,11 @@ export async function buildDataset(db: Db, sizes: DatasetSizes, options: BuildOp
       `${counts.activities} activities (${((performance.now() - stageStarted) / 1000).toFixed(1)} s)`)
     await options.onStage?.(k + 1, counts, { plan, fixed })
   }
+
+  // AI usage of every user over the last 90 days of history, as the seed writes it (the dashboard's
+  // usage questions); not part of the stages: it does not grow with the business tables.
+  await asSystem(db, (trx) => writeAiUsage(trx, plan, plan.users))
+  await sql`analyze public.ai_usage_log`.execute(db)
 
   const ref = async (index: number): Promise<TenantRef> => {
     const org = plan.orgs[index]

@@ -10,6 +10,8 @@ export interface PlanNode {
   nodeType: string
   relation?: string
   index?: string
+  /** The function a Function Scan calls (the dashboard module's statements are one). */
+  functionName?: string
   /** Rows the node produced (per loop) when analyzed. */
   actualRows?: number
   planRows?: number
@@ -42,6 +44,8 @@ export function parsePlanNode(x: unknown): PlanNode {
   const index = x['Index Name']
   if (typeof relation === 'string') node.relation = relation
   if (typeof index === 'string') node.index = index
+  const functionName = x['Function Name']
+  if (typeof functionName === 'string') node.functionName = functionName
   const actual = num(x['Actual Rows'])
   const planned = num(x['Plan Rows'])
   if (actual !== undefined) node.actualRows = actual
@@ -83,11 +87,11 @@ export function planNodes(node: PlanNode): PlanNode[] {
   return [node, ...node.children.flatMap(planNodes)]
 }
 
-/** The scans of a plan in one line: `Index Scan(idx_customers_org_created) > Seq Scan(profiles)`. */
+/** The scans of a plan in one line: `Index Scan(idx_customers_org_created) + Seq Scan(profiles)`. */
 export function planSummary(node: PlanNode): string {
   return planNodes(node)
-    .filter((n) => n.relation !== undefined || n.index !== undefined)
-    .map((n) => `${n.nodeType}(${n.index ?? n.relation})`)
+    .filter((n) => n.relation !== undefined || n.index !== undefined || n.functionName !== undefined)
+    .map((n) => `${n.nodeType}(${n.index ?? n.relation ?? n.functionName})`)
     .join(' + ')
 }
 

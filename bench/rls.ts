@@ -1,126 +1,108 @@
-// RLS overhead: each dashboard query as a member under RLS (asUser: `set local role authenticated` and
-// the JWT claims, one transaction per run) against the same query in system context with the tenant
-// filter written by hand (asSystem), on one connection, alternating. Plus, in a transaction that is
-// rolled back, the same queries under the policy shapes this design replaced.
+// RLS overhead: each dashboard question as the dashboard module asks it, as a member (asUser: `set
+// local role authenticated` and the JWT claims, one transaction per run), against the same question
+// written by hand and run by the owner with the organization id as a literal (asSystem), on one
+// connection, alternating. Plus, in a transaction that is rolled back, the module's questions under the
+// policy shapes this design replaced.
 import { type Kysely, sql } from 'kysely'
 import { asSystem, asUser, type Database, setRequestClaims, SOFT_DELETE_TABLES } from '../lib/db/index.js'
 import { explain, explainText, type Explained, measureArms, median, planSummary, rolledBack } from './measure.js'
-import { DASHBOARD_QUERIES, type DashboardParams, type DashboardQuery, type Scope } from './queries.js'
+import { DASHBOARD_QUESTIONS, type DashboardParams, type Question } from './questions.js'
 
 export interface Tenant {
   label: string
   id: string
   memberId: string
-  /** Rows of the organization in the query's table, for the record. */
+  /** Rows of the organization in each table, for the record. */
   rows: Record<string, number>
 }
+
+export type Form = 'hand' | 'app'
 
 export interface OverheadFigure {
   query: string
   title: string
   org: string
   orgRows: number
-  /** Medians of planning + execution time (EXPLAIN ANALYZE), ms: by hand, under RLS alone, under RLS with the org id too. */
+  /** Medians of planning + execution time (EXPLAIN ANALYZE), ms: by hand, and the module's statement as the member. */
   handMs: number
-  rlsMs: number
-  hintedMs: number
-  /** The form the application uses (see DashboardQuery.app), and its time against the hand-written query. */
-  app: 'policy' | 'hinted'
   appMs: number
   ratio: number
   addedMs: number
-  rlsRatio: number
-  hintedRatio: number
   /** Median planning and execution time of each form, for where the time goes. */
-  split: Record<'hand' | 'policy' | 'hinted', { planningMs: number; executionMs: number }>
+  split: Record<Form, { planningMs: number; executionMs: number }>
   target: string
   met: boolean
-  resultRows: { hand: number; rls: number }
+  resultRows: Record<Form, number>
   /** Shared buffers each form's plan touched (the work done, independent of the machine's load). */
-  buffers: Record<'hand' | 'policy' | 'hinted', number>
-  plans: { hand: string; rls: string; hinted: string }
+  buffers: Record<Form, number>
+  plans: Record<Form, string>
   iterations: number
 }
 
 export const RATIO_TARGET = 1.15
 export const ADDED_TARGET_MS = 0.05
 
-export function overheadTarget(handMs: number, rlsMs: number): { target: string; met: boolean } {
+export function overheadTarget(handMs: number, appMs: number): { target: string; met: boolean } {
   return handMs >= 1
-    ? { target: `ratio <= ${RATIO_TARGET}`, met: rlsMs / handMs <= RATIO_TARGET }
-    : { target: `+${ADDED_TARGET_MS} ms`, met: rlsMs - handMs <= ADDED_TARGET_MS }
+    ? { target: `ratio <= ${RATIO_TARGET}`, met: appMs / handMs <= RATIO_TARGET }
+    : { target: `+${ADDED_TARGET_MS} ms`, met: appMs - handMs <= ADDED_TARGET_MS }
 }
 
 type Db = Kysely<Database>
 
-/** One EXPLAIN ANALYZE run of a query as the member (policy or hinted scope) or by hand. */
-export function runAs(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tenant, params: DashboardParams): Promise<Explained> {
-  return scope.kind === 'hand'
-    ? asSystem(conn, (trx) => explain(trx, q.build(trx, scope, params)))
-    : asUser(conn, tenant.memberId, (trx) => explain(trx, q.build(trx, scope, params)))
+/** One EXPLAIN ANALYZE run of a question: the module's statement as the member, or by hand as the owner. */
+export function runAs(conn: Db, q: Question, form: Form, tenant: Tenant, params: DashboardParams): Promise<Explained> {
+  return form === 'hand'
+    ? asSystem(conn, (trx) => explain(trx, q.hand(tenant, params)))
+    : asUser(conn, tenant.memberId, (trx) => explain(trx, q.app(params)))
 }
 
-async function resultRows(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tenant, params: DashboardParams): Promise<number> {
-  const run = (trx: Db): Promise<number> => q.build(trx, scope, params).execute(trx).then((r) => r.rows.length)
-  return scope.kind === 'hand' ? asSystem(conn, run) : asUser(conn, tenant.memberId, run)
+async function resultRows(conn: Db, q: Question, form: Form, tenant: Tenant, params: DashboardParams): Promise<number> {
+  return form === 'hand'
+    ? asSystem(conn, async (trx) => (await q.hand(tenant, params).execute(trx)).rows.length)
+    : asUser(conn, tenant.memberId, async (trx) => (await q.app(params).execute(trx)).rows.length)
 }
 
 export interface OverheadOptions {
   iterations: number
-  /** Time to spend per query and organization on quick queries (more rounds, up to 5x iterations). */
+  /** Time to spend per question and organization on quick ones (more rounds, up to 5x iterations). */
   spendMs?: number
-  queries?: readonly DashboardQuery[]
+  questions?: readonly Question[]
 }
 
 export async function measureOverhead(
   conn: Db, tenants: Tenant[], params: DashboardParams, options: OverheadOptions, log: (line: string) => void = () => {},
 ): Promise<OverheadFigure[]> {
   const figures: OverheadFigure[] = []
-  const iterations = options.iterations
   for (const tenant of tenants) {
-    for (const q of options.queries ?? DASHBOARD_QUERIES) {
-      const hand: Scope = { kind: 'hand', orgId: tenant.id }
-      const policy: Scope = { kind: 'policy' }
-      const hinted: Scope = { kind: 'hinted', orgId: tenant.id }
-      const last: Partial<Record<Scope['kind'], Explained>> = {}
-      const split: Record<Scope['kind'], Explained[]> = { hand: [], policy: [], hinted: [] }
-      const arm = (scope: Scope, record = true) => async (): Promise<number> => {
-        const e = await runAs(conn, q, scope, tenant, params)
-        if (record) {
-          last[scope.kind] = e
-          split[scope.kind].push(e)
-        }
+    for (const q of options.questions ?? DASHBOARD_QUESTIONS) {
+      const last: Partial<Record<Form, Explained>> = {}
+      const split: Record<Form, Explained[]> = { hand: [], app: [] }
+      const arm = (form: Form) => async (): Promise<number> => {
+        const e = await runAs(conn, q, form, tenant, params)
+        last[form] = e
+        split[form].push(e)
         return e.totalMs
       }
-      // Two passes of two arms, each alternating A B / B A: the form the application uses against the
-      // hand-written query, then the other form. (Three arms in a rotating order would always run one
-      // form right after another, and a slow plan leaves the next run with cold caches.)
-      const [app, other] = q.app === 'policy' ? [policy, hinted] : [hinted, policy]
-      const spend = (share: number) => (options.spendMs ? { spendMs: options.spendMs * share } : {})
-      const [h = [], a = []] = await measureArms([arm(hand), arm(app)], { iterations, ...spend(1) })
-      const [, o = []] = await measureArms([arm(hand, false), arm(other)], { iterations: Math.max(3, Math.round(iterations / 2)), ...spend(0.5) })
+      // Alternating A B / B A on one connection, after a warm-up.
+      const [h = [], a = []] = await measureArms([arm('hand'), arm('app')], {
+        iterations: options.iterations, ...(options.spendMs ? { spendMs: options.spendMs } : {}),
+      })
       const handMs = median(h)
       const appMs = median(a)
-      const otherMs = median(o)
-      const [rlsMs, hintedMs] = q.app === 'policy' ? [appMs, otherMs] : [otherMs, appMs]
       const parts = (xs: Explained[]) => ({ planningMs: median(xs.map((e) => e.planningMs)), executionMs: median(xs.map((e) => e.executionMs)) })
       const figure: OverheadFigure = {
         query: q.name, title: q.title, org: tenant.label, orgRows: tenant.rows[q.table] ?? 0,
-        handMs, rlsMs, hintedMs, app: q.app, appMs, ratio: appMs / handMs, addedMs: appMs - handMs,
-        rlsRatio: rlsMs / handMs, hintedRatio: hintedMs / handMs,
-        split: { hand: parts(split.hand), policy: parts(split.policy), hinted: parts(split.hinted) },
+        handMs, appMs, ratio: appMs / handMs, addedMs: appMs - handMs,
+        split: { hand: parts(split.hand), app: parts(split.app) },
         ...overheadTarget(handMs, appMs),
-        buffers: { hand: last.hand?.buffers ?? 0, policy: last.policy?.buffers ?? 0, hinted: last.hinted?.buffers ?? 0 },
-        resultRows: { hand: await resultRows(conn, q, hand, tenant, params), rls: await resultRows(conn, q, policy, tenant, params) },
-        plans: {
-          hand: last.hand ? planSummary(last.hand.plan) : '',
-          rls: last.policy ? planSummary(last.policy.plan) : '',
-          hinted: last.hinted ? planSummary(last.hinted.plan) : '',
-        },
+        buffers: { hand: last.hand?.buffers ?? 0, app: last.app?.buffers ?? 0 },
+        resultRows: { hand: await resultRows(conn, q, 'hand', tenant, params), app: await resultRows(conn, q, 'app', tenant, params) },
+        plans: { hand: last.hand ? planSummary(last.hand.plan) : '', app: last.app ? planSummary(last.app.plan) : '' },
         iterations: h.length,
       }
-      log(`  ${tenant.label} ${q.name}: hand ${handMs.toFixed(3)} ms, rls ${rlsMs.toFixed(3)} ms, ` +
-        `rls + org id ${hintedMs.toFixed(3)} ms; app (${q.app}) x${figure.ratio.toFixed(2)}`)
+      log(`  ${tenant.label} ${q.name}: hand ${handMs.toFixed(3)} ms, module ${appMs.toFixed(3)} ms; x${figure.ratio.toFixed(2)} ` +
+        `(${figure.addedMs >= 0 ? '+' : ''}${figure.addedMs.toFixed(3)} ms)`)
       figures.push(figure)
     }
   }
@@ -139,11 +121,11 @@ export async function measureLookup(conn: Db, tenant: Tenant, iterations: number
   return { lookupMs, emptyMs, addedMs: lookupMs - emptyMs }
 }
 
-/** EXPLAIN (ANALYZE, BUFFERS) text of a query in a scope, for the record. */
-export function planText(conn: Db, q: DashboardQuery, scope: Scope, tenant: Tenant, params: DashboardParams): Promise<string> {
-  return scope.kind === 'hand'
-    ? asSystem(conn, (trx) => explainText(trx, q.build(trx, scope, params)))
-    : asUser(conn, tenant.memberId, (trx) => explainText(trx, q.build(trx, scope, params)))
+/** EXPLAIN (ANALYZE, BUFFERS) text of a question in a form, for the record (for the module: the function call). */
+export function planText(conn: Db, q: Question, form: Form, tenant: Tenant, params: DashboardParams): Promise<string> {
+  return form === 'hand'
+    ? asSystem(conn, (trx) => explainText(trx, q.hand(tenant, params)))
+    : asUser(conn, tenant.memberId, (trx) => explainText(trx, q.app(params)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,6 +180,14 @@ export const POLICY_SHAPES: readonly PolicyShape[] = [
   },
 ]
 
+/**
+ * The questions the replaced shapes are measured on: those the SELECT policies of customers, revenue
+ * and activities decide (the search applies its own filter, AI usage has its own policy).
+ */
+export const SHAPE_QUESTIONS: readonly Question[] = DASHBOARD_QUESTIONS.filter(
+  (q) => ['customers', 'revenue', 'activities'].includes(q.table) && !q.name.startsWith('metadata_'),
+)
+
 export interface ShapeFigure {
   shape: string
   query: string
@@ -223,20 +213,21 @@ export interface ShapeResult {
  */
 export async function measureShapes(
   conn: Db, tenants: Tenant[], params: DashboardParams,
-  options: { iterations: number; budgetMs: number; timeoutMs: number; shapes?: readonly PolicyShape[] },
+  options: { iterations: number; budgetMs: number; timeoutMs: number; shapes?: readonly PolicyShape[]; questions?: readonly Question[] },
   log: (line: string) => void = () => {},
 ): Promise<ShapeResult> {
   const result: ShapeResult = { figures: [], plans: [] }
+  const questions = options.questions ?? SHAPE_QUESTIONS
   for (const shape of options.shapes ?? POLICY_SHAPES) {
     await rolledBack(conn, async (trx) => {
       for (const statement of shape.ddl) await sql.raw(statement).execute(trx)
       let sp = 0
       /** One statement in a savepoint, as the member (or the system by hand): a timeout costs the run, not the transaction. */
-      const inSavepoint = async <T>(scope: Scope, tenant: Tenant, fn: () => Promise<T>): Promise<T | 'timeout'> => {
+      const inSavepoint = async <T>(form: Form, tenant: Tenant, fn: () => Promise<T>): Promise<T | 'timeout'> => {
         const name = sql.raw(`bench_${++sp}`)
         await sql`savepoint ${name}`.execute(trx)
         try {
-          if (scope.kind !== 'hand') {
+          if (form !== 'hand') {
             await setRequestClaims(trx, { aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
             await sql`set local role authenticated`.execute(trx)
           }
@@ -251,17 +242,15 @@ export async function measureShapes(
         }
       }
       for (const tenant of tenants) {
-        for (const q of DASHBOARD_QUERIES) {
+        for (const q of questions) {
           let timeouts = 0
           let plan = ''
-          const hand: Scope = { kind: 'hand', orgId: tenant.id }
-          const policy: Scope = { kind: 'policy' }
           const runHand = async (): Promise<number> => {
-            const e = await inSavepoint(hand, tenant, () => explain(trx, q.build(trx, hand, params)))
+            const e = await inSavepoint('hand', tenant, () => explain(trx, q.hand(tenant, params)))
             return e === 'timeout' ? options.timeoutMs : e.totalMs
           }
           const runShape = async (): Promise<number> => {
-            const e = await inSavepoint(policy, tenant, () => explain(trx, q.build(trx, policy, params)))
+            const e = await inSavepoint('app', tenant, () => explain(trx, q.app(params)))
             if (e === 'timeout') {
               timeouts++
               return options.timeoutMs
@@ -279,8 +268,8 @@ export async function measureShapes(
       }
       const last = tenants[tenants.length - 1]
       if (last) {
-        for (const q of DASHBOARD_QUERIES) {
-          const text = await inSavepoint({ kind: 'policy' }, last, () => explainText(trx, q.build(trx, { kind: 'policy' }, params)))
+        for (const q of questions) {
+          const text = await inSavepoint('app', last, () => explainText(trx, q.app(params)))
           result.plans.push({ shape: shape.name, query: q.name, org: last.label, text: text === 'timeout' ? `(over ${options.timeoutMs} ms)` : text })
         }
       }

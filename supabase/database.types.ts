@@ -406,6 +406,104 @@ export type Database = {
         Args: { name: string; slug: string }
         Returns: string
       }
+      dashboard_activities_by_type: {
+        Args: { since: string; until: string }
+        Returns: {
+          activities: number
+          type: string
+        }[]
+      }
+      dashboard_ai_usage_by_day: {
+        Args: { period_end: string; period_start: string }
+        Returns: {
+          calls: number
+          cost_usd: number
+          day: string
+          input_tokens: number
+          output_tokens: number
+        }[]
+      }
+      dashboard_ai_usage_by_model: {
+        Args: { period_end: string; period_start: string }
+        Returns: {
+          calls: number
+          cost_usd: number
+          input_tokens: number
+          model: string
+          output_tokens: number
+        }[]
+      }
+      dashboard_ai_usage_by_user: {
+        Args: { period_end: string; period_start: string }
+        Returns: {
+          calls: number
+          cost_usd: number
+          input_tokens: number
+          output_tokens: number
+          user_id: string
+        }[]
+      }
+      dashboard_customers_page: {
+        Args: {
+          after_created_at?: string
+          after_id?: string
+          industry?: string
+          name_prefix?: string
+          page_size?: number
+          status?: string
+        }
+        Returns: {
+          company: string | null
+          created_at: string
+          deleted_at: string | null
+          email: string | null
+          id: string
+          industry: string | null
+          last_purchase_date: string | null
+          name: string
+          organization_id: string
+          status: string
+          total_revenue: number
+          updated_at: string
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "customers"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
+      dashboard_monthly_revenue: {
+        Args: { period_end: string; period_start: string }
+        Returns: {
+          invoices: number
+          month: string
+          total: number
+        }[]
+      }
+      dashboard_organization_summary: {
+        Args: { as_of?: string }
+        Returns: {
+          active_customers: number
+          active_users: number
+          churned_customers: number
+          inactive_customers: number
+          organization_id: string
+          revenue_last_month: number
+          revenue_this_month: number
+        }[]
+      }
+      dashboard_top_customers: {
+        Args: { top_n?: number }
+        Returns: {
+          company: string
+          id: string
+          last_purchase_date: string
+          name: string
+          status: string
+          total_revenue: number
+        }[]
+      }
       decline_invitation: {
         Args: { invitation_id: string }
         Returns: undefined
@@ -497,6 +595,29 @@ export type Database = {
       remove_member: { Args: { user_id: string }; Returns: undefined }
       restore: { Args: { id: string; table_name: string }; Returns: boolean }
       revoke_invitation: { Args: { invitation_id: string }; Returns: undefined }
+      search_activities: {
+        Args: {
+          before?: string
+          before_id?: string
+          document: Json
+          page_size?: number
+        }
+        Returns: {
+          created_at: string
+          customer_id: string | null
+          deleted_at: string | null
+          id: string
+          metadata: NonNullable<Json>
+          organization_id: string
+          type: string
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "activities"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
       soft_delete: {
         Args: { id: string; table_name: string }
         Returns: boolean

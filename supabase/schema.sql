@@ -293,6 +293,9 @@ COMMENT ON INDEX public.idx_activities_customer IS 'The tenant-safe foreign key 
 CREATE INDEX idx_activities_metadata ON public.activities USING gin (metadata);
 COMMENT ON INDEX public.idx_activities_metadata IS 'GIN on metadata, for containment (@>) queries.';
 
+CREATE INDEX idx_activities_metadata_live ON public.activities USING gin (metadata jsonb_path_ops) WHERE (deleted_at IS NULL);
+COMMENT ON INDEX public.idx_activities_metadata_live IS 'Live activities by metadata (jsonb_path_ops): the containment search of public.search_activities for a rare document.';
+
 CREATE INDEX idx_activities_org_created ON public.activities USING btree (organization_id, created_at);
 COMMENT ON INDEX public.idx_activities_org_created IS 'Tenant key first: the activities policies, the foreign key to organizations, recent activity.';
 
@@ -678,6 +681,89 @@ end
 $function$;
 COMMENT ON FUNCTION private.customers_keep_derived() IS 'BEFORE INSERT/UPDATE trigger on customers: keeps total_revenue and last_purchase_date as they were (0/NULL on insert) unless a trusted role writes them with tenantry.maintaining_totals on, as the revenue_totals_* functions do.';
 REVOKE ALL ON FUNCTION private.customers_keep_derived() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text)
+ RETURNS SETOF public.customers
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid;
+begin
+  if page_size is null or page_size < 1 or page_size > 500 then
+    raise exception 'dashboard_customers_page: page_size must be from 1 to 500, not %', coalesce(page_size::text, 'null')
+      using errcode = '22023';
+  end if;
+  if (after_created_at is null) <> (after_id is null) then
+    raise exception 'dashboard_customers_page: after_created_at and after_id go together (the last row of the previous page)'
+      using errcode = '22023';
+  end if;
+  if status is not null and status not in ('active', 'inactive', 'churned') then
+    raise exception 'dashboard_customers_page: status must be active, inactive or churned, not %', left(status, 40)
+      using errcode = '22023';
+  end if;
+  if char_length(industry) > 100 or char_length(name_prefix) > 200 then
+    raise exception 'dashboard_customers_page: industry is at most 100 characters, name_prefix at most 200'
+      using errcode = '22023';
+  end if;
+  org := private.current_org_id();
+  if org is null then
+    return; -- anon, an outsider, a removed member: no customers (as a plain select)
+  end if;
+  return query
+    select c.*
+      from public.customers c
+     where c.organization_id = org
+       and c.deleted_at is null
+       and (after_created_at is null or (c.created_at, c.id) < (after_created_at, after_id))
+       and (status is null or c.status = status)
+       and (industry is null or c.industry = industry)
+       and (name_prefix is null or starts_with(lower(c.name), lower(name_prefix)))
+     order by c.created_at desc, c.id desc
+     limit page_size;
+end
+$function$;
+COMMENT ON FUNCTION private.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) IS 'Implementation of public.dashboard_customers_page: SECURITY DEFINER so that the page is planned with the organization id, whatever the tenant''s size; applies the customers_select policy''s condition itself (organization_id = private.current_org_id(), deleted_at is null).';
+REVOKE ALL ON FUNCTION private.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) TO authenticated;
+
+CREATE OR REPLACE FUNCTION private.dashboard_organization_summary(as_of date)
+ RETURNS TABLE(organization_id uuid, active_customers bigint, inactive_customers bigint, churned_customers bigint, revenue_this_month numeric, revenue_last_month numeric, active_users bigint)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid := private.current_org_id();
+  this_month date := date_trunc('month', coalesce(as_of, current_date)::timestamp)::date;
+  last_month date := (this_month - interval '1 month')::date;
+  next_month date := (this_month + interval '1 month')::date;
+begin
+  if org is null then
+    return;
+  end if;
+  return query
+    select org, c.active, c.inactive, c.churned, r.current_total, r.previous_total,
+           (select count(*) from public.profiles p where p.organization_id = org)
+      from (select count(*) filter (where c.status = 'active') as active,
+                   count(*) filter (where c.status = 'inactive') as inactive,
+                   count(*) filter (where c.status = 'churned') as churned
+              from public.customers c
+             where c.organization_id = org and c.deleted_at is null) c,
+           (select coalesce(sum(r.amount) filter (where r.date >= this_month), 0) as current_total,
+                   coalesce(sum(r.amount) filter (where r.date < this_month), 0) as previous_total
+              from public.revenue r
+             where r.organization_id = org and r.deleted_at is null
+               and r.date >= last_month and r.date < next_month) r;
+end
+$function$;
+COMMENT ON FUNCTION private.dashboard_organization_summary(as_of date) IS 'Implementation of public.dashboard_organization_summary: SECURITY DEFINER so that the organization is looked up once for three tables; applies the select policies'' conditions itself (customers, revenue: the organization''s live rows; profiles: the organization''s).';
+REVOKE ALL ON FUNCTION private.dashboard_organization_summary(as_of date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.dashboard_organization_summary(as_of date) TO authenticated;
 
 CREATE OR REPLACE FUNCTION private.decline_invitation(p_invitation_id uuid)
  RETURNS void
@@ -1109,6 +1195,58 @@ COMMENT ON FUNCTION private.revoke_invitation(p_invitation_id uuid) IS 'Implemen
 REVOKE ALL ON FUNCTION private.revoke_invitation(p_invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.revoke_invitation(p_invitation_id uuid) TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid)
+ RETURNS SETOF public.activities
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid;
+begin
+  if document is null or jsonb_typeof(document) <> 'object' then
+    raise exception 'search_activities: document must be a JSON object, not %', coalesce(jsonb_typeof(document), 'null')
+      using errcode = '22023', hint = 'Pass the keys and values to look for, e.g. {"format": "pdf"}.';
+  end if;
+  if document = '{}'::jsonb then
+    raise exception 'search_activities: document must name at least one key (an empty object matches every activity)'
+      using errcode = '22023';
+  end if;
+  if octet_length(document::text) > 4096 then
+    raise exception 'search_activities: document is % bytes; at most 4096', octet_length(document::text)
+      using errcode = '22023';
+  end if;
+  if page_size is null or page_size < 1 or page_size > 500 then
+    raise exception 'search_activities: page_size must be from 1 to 500, not %', coalesce(page_size::text, 'null')
+      using errcode = '22023';
+  end if;
+  if before is null and before_id is not null then
+    raise exception 'search_activities: before_id needs before (the created_at of the same row)'
+      using errcode = '22023';
+  end if;
+  org := private.current_org_id();
+  if org is null then
+    return; -- anon, an outsider, a removed member: nothing
+  end if;
+  -- The nil uuid without before_id: (created_at, id) < (before, nil) is created_at < before.
+  return query
+    select a.*
+      from public.activities a
+     where a.organization_id = org
+       and a.deleted_at is null
+       and a.metadata @> document
+       and (before is null
+            or (a.created_at, a.id) < (before, coalesce(before_id, '00000000-0000-0000-0000-000000000000'::uuid)))
+     order by a.created_at desc, a.id desc
+     limit page_size;
+end
+$function$;
+COMMENT ON FUNCTION private.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid) IS 'Implementation of public.search_activities: SECURITY DEFINER so that the metadata index can serve the search; applies the activities_select policy''s condition itself (organization_id = private.current_org_id(), deleted_at is null). Validates the document (a non-empty object of at most 4 KiB) and the page size.';
+REVOKE ALL ON FUNCTION private.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid) TO authenticated;
+
 CREATE OR REPLACE FUNCTION private.set_deleted(p_table text, p_id uuid, p_deleted boolean)
  RETURNS boolean
  LANGUAGE plpgsql
@@ -1197,6 +1335,201 @@ AS $function$ select private.create_organization(name, slug) $function$;
 COMMENT ON FUNCTION public.create_organization(name text, slug text) IS 'Creates an organization and makes the caller (a signed-in user with no organization) its admin; returns its id. Error 55000 when the caller already belongs to one, 23505 when the slug is taken.';
 REVOKE ALL ON FUNCTION public.create_organization(name text, slug text) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.create_organization(name text, slug text) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone)
+ RETURNS TABLE(type text, activities bigint)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if since is null or until is null then
+    raise exception 'dashboard_activities_by_type: since and until are required' using errcode = '22023';
+  end if;
+  if until <= since then
+    raise exception 'dashboard_activities_by_type: until (%) must be after since (%)', until, since
+      using errcode = '22023', hint = 'The period is [since, until): until is the first day after it.';
+  end if;
+  if until::timestamptz - since::timestamptz > interval '366 days' then
+    raise exception 'dashboard_activities_by_type: the period may be at most 366 days long' using errcode = '22023';
+  end if;
+  return query
+    select a.type, count(*)
+      from public.activities a
+     where a.created_at >= since and a.created_at < until
+     group by a.type
+     order by 2 desc, 1;
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) IS 'Live activities of the caller''s organization over [since, until) (at most 366 days) counted by type, most frequent first. SECURITY INVOKER: RLS decides; index-only scan of idx_activities_org_created_live.';
+REVOKE ALL ON FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) TO authenticated;
+
+CREATE OR REPLACE FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date)
+ RETURNS TABLE(day date, calls bigint, input_tokens bigint, output_tokens bigint, cost_usd numeric)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if period_start is null or period_end is null then
+    raise exception 'dashboard_ai_usage_by_day: period_start and period_end are required' using errcode = '22023';
+  end if;
+  if period_end <= period_start then
+    raise exception 'dashboard_ai_usage_by_day: period_end (%) must be after period_start (%)', period_end, period_start
+      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
+  end if;
+  if period_end::timestamptz - period_start::timestamptz > interval '366 days' then
+    raise exception 'dashboard_ai_usage_by_day: the period may be at most 366 days long' using errcode = '22023';
+  end if;
+  return query
+    select u.date, count(*), sum(u.input_tokens)::bigint, sum(u.output_tokens)::bigint, sum(u.cost_usd)
+      from public.ai_usage_log u
+     where u.date >= period_start and u.date < period_end
+     group by u.date
+     order by u.date;
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by day: calls, tokens, cost. SECURITY INVOKER: a member counts their own usage, an admin the organization''s (policy ai_usage_log_select).';
+REVOKE ALL ON FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date) TO authenticated;
+
+CREATE OR REPLACE FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date)
+ RETURNS TABLE(model text, calls bigint, input_tokens bigint, output_tokens bigint, cost_usd numeric)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if period_start is null or period_end is null then
+    raise exception 'dashboard_ai_usage_by_model: period_start and period_end are required' using errcode = '22023';
+  end if;
+  if period_end <= period_start then
+    raise exception 'dashboard_ai_usage_by_model: period_end (%) must be after period_start (%)', period_end, period_start
+      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
+  end if;
+  if period_end::timestamptz - period_start::timestamptz > interval '366 days' then
+    raise exception 'dashboard_ai_usage_by_model: the period may be at most 366 days long' using errcode = '22023';
+  end if;
+  return query
+    select u.model, count(*), sum(u.input_tokens)::bigint, sum(u.output_tokens)::bigint, sum(u.cost_usd)
+      from public.ai_usage_log u
+     where u.date >= period_start and u.date < period_end
+     group by u.model
+     order by 5 desc, 1;
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by model, costliest first. SECURITY INVOKER: a member counts their own usage, an admin the organization''s.';
+REVOKE ALL ON FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date) TO authenticated;
+
+CREATE OR REPLACE FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date)
+ RETURNS TABLE(user_id uuid, calls bigint, input_tokens bigint, output_tokens bigint, cost_usd numeric)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if period_start is null or period_end is null then
+    raise exception 'dashboard_ai_usage_by_user: period_start and period_end are required' using errcode = '22023';
+  end if;
+  if period_end <= period_start then
+    raise exception 'dashboard_ai_usage_by_user: period_end (%) must be after period_start (%)', period_end, period_start
+      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
+  end if;
+  if period_end::timestamptz - period_start::timestamptz > interval '366 days' then
+    raise exception 'dashboard_ai_usage_by_user: the period may be at most 366 days long' using errcode = '22023';
+  end if;
+  return query
+    select u.user_id, count(*), sum(u.input_tokens)::bigint, sum(u.output_tokens)::bigint, sum(u.cost_usd)
+      from public.ai_usage_log u
+     where u.date >= period_start and u.date < period_end
+     group by u.user_id
+     order by 5 desc, 1;
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by user, costliest first. SECURITY INVOKER: a member sees their own row, an admin every user of the organization.';
+REVOKE ALL ON FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date) TO authenticated;
+
+CREATE OR REPLACE FUNCTION public.dashboard_customers_page(page_size integer DEFAULT 50, after_created_at timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, status text DEFAULT NULL::text, industry text DEFAULT NULL::text, name_prefix text DEFAULT NULL::text)
+ RETURNS SETOF public.customers
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  return query select * from private.dashboard_customers_page(page_size, after_created_at, after_id, status, industry, name_prefix);
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) IS 'A page (1-500) of the caller''s organization''s live customers, newest first (created_at desc, id desc), after the keyset (after_created_at, after_id) of the previous page''s last row, filtered by status, industry and a case-insensitive name prefix. SECURITY INVOKER wrapper of private.dashboard_customers_page.';
+REVOKE ALL ON FUNCTION public.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) TO authenticated;
+
+CREATE OR REPLACE FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date)
+ RETURNS TABLE(month date, total numeric, invoices bigint)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if period_start is null or period_end is null then
+    raise exception 'dashboard_monthly_revenue: period_start and period_end are required' using errcode = '22023';
+  end if;
+  if period_end <= period_start then
+    raise exception 'dashboard_monthly_revenue: period_end (%) must be after period_start (%)', period_end, period_start
+      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
+  end if;
+  if period_end::timestamptz - period_start::timestamptz > interval '1096 days' then
+    raise exception 'dashboard_monthly_revenue: the period may be at most 1096 days long' using errcode = '22023';
+  end if;
+  return query
+    select date_trunc('month', r.date::timestamp)::date, sum(r.amount), count(*)
+      from public.revenue r
+     where r.date >= period_start and r.date < period_end
+     group by 1
+     order by 1;
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date) IS 'Live revenue of the caller''s organization by calendar month over [period_start, period_end) (at most 1,096 days): month, total, invoices. SECURITY INVOKER: RLS decides; index-only scan of idx_revenue_org_date_live.';
+REVOKE ALL ON FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date) TO authenticated;
+
+CREATE OR REPLACE FUNCTION public.dashboard_organization_summary(as_of date DEFAULT NULL::date)
+ RETURNS TABLE(organization_id uuid, active_customers bigint, inactive_customers bigint, churned_customers bigint, revenue_this_month numeric, revenue_last_month numeric, active_users bigint)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  return query select * from private.dashboard_organization_summary(as_of);
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_organization_summary(as_of date) IS 'One row about the caller''s organization: live customers by status, revenue of the month of as_of (default today) and of the month before, users with access. No row without an organization. SECURITY INVOKER wrapper of private.dashboard_organization_summary.';
+REVOKE ALL ON FUNCTION public.dashboard_organization_summary(as_of date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_organization_summary(as_of date) TO authenticated;
+
+CREATE OR REPLACE FUNCTION public.dashboard_top_customers(top_n integer DEFAULT 10)
+ RETURNS TABLE(id uuid, name text, company text, status text, total_revenue numeric, last_purchase_date date)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if top_n is null or top_n < 1 or top_n > 500 then
+    raise exception 'dashboard_top_customers: top_n must be from 1 to 500, not %', coalesce(top_n::text, 'null')
+      using errcode = '22023';
+  end if;
+  return query
+    select c.id, c.name, c.company, c.status, c.total_revenue, c.last_purchase_date
+      from public.customers c
+     order by c.total_revenue desc, c.id
+     limit top_n;
+end
+$function$;
+COMMENT ON FUNCTION public.dashboard_top_customers(top_n integer) IS 'The caller''s organization''s top_n (1-500) live customers by total_revenue, ties by id. SECURITY INVOKER: RLS decides.';
+REVOKE ALL ON FUNCTION public.dashboard_top_customers(top_n integer) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.dashboard_top_customers(top_n integer) TO authenticated;
 
 CREATE OR REPLACE FUNCTION public.decline_invitation(invitation_id uuid)
  RETURNS void
@@ -1291,6 +1624,20 @@ AS $function$ select private.revoke_invitation(invitation_id) $function$;
 COMMENT ON FUNCTION public.revoke_invitation(invitation_id uuid) IS 'An admin of the invitation''s organization revokes a pending invitation; its token stops working.';
 REVOKE ALL ON FUNCTION public.revoke_invitation(invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.revoke_invitation(invitation_id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.search_activities(document jsonb, page_size integer DEFAULT 50, before timestamp with time zone DEFAULT NULL::timestamp with time zone, before_id uuid DEFAULT NULL::uuid)
+ RETURNS SETOF public.activities
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  return query select * from private.search_activities(document, page_size, before, before_id);
+end
+$function$;
+COMMENT ON FUNCTION public.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid) IS 'The caller''s organization''s live activities whose metadata contains document (jsonb @>), newest first (created_at desc, id desc), page_size 1-500, before the keyset (before, before_id) of the previous page''s last row. Uses the metadata index whatever the tenant''s size; returns only rows the caller could select. SECURITY INVOKER wrapper of private.search_activities.';
+REVOKE ALL ON FUNCTION public.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid) TO authenticated;
 
 CREATE OR REPLACE FUNCTION public.soft_delete(table_name text, id uuid)
  RETURNS boolean

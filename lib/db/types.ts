@@ -297,3 +297,124 @@ export interface UserPreferencesTable {
 export type UserPreferences = Selectable<UserPreferencesTable>
 export type NewUserPreferences = Insertable<UserPreferencesTable>
 export type UserPreferencesUpdate = Updateable<UserPreferencesTable>
+
+/**
+ * The SQL API: every function of the public schema (what supabase.rpc calls), with its arguments by
+ * name (optional when the function has a default for it) and its result. Result columns of RETURNS
+ * TABLE are nullable as far as the catalog can tell.
+ */
+export interface Functions {
+  /** The signed-in user joins the organization of the invitation with this token, in its role, and gets its id. Needs the user's confirmed auth.users email to be the invited address, the invitation pending and unexpired, and the user in no organization. Once per invitation. */
+  accept_invitation: {
+    Args: { token: string | null }
+    Returns: string | null
+  }
+  /** Creates an organization and makes the caller (a signed-in user with no organization) its admin; returns its id. Error 55000 when the caller already belongs to one, 23505 when the slug is taken. */
+  create_organization: {
+    Args: { name: string | null; slug: string | null }
+    Returns: string | null
+  }
+  /** Live activities of the caller's organization over [since, until) (at most 366 days) counted by type, most frequent first. SECURITY INVOKER: RLS decides; index-only scan of idx_activities_org_created_live. */
+  dashboard_activities_by_type: {
+    Args: { since: Date | string | null; until: Date | string | null }
+    Returns: { type: string | null; activities: Int8 | null }[]
+  }
+  /** AI usage over [period_start, period_end) (at most 366 days) by day: calls, tokens, cost. SECURITY INVOKER: a member counts their own usage, an admin the organization's (policy ai_usage_log_select). */
+  dashboard_ai_usage_by_day: {
+    Args: { period_start: DateString | null; period_end: DateString | null }
+    Returns: { day: DateString | null; calls: Int8 | null; input_tokens: Int8 | null; output_tokens: Int8 | null; cost_usd: Decimal | null }[]
+  }
+  /** AI usage over [period_start, period_end) (at most 366 days) by model, costliest first. SECURITY INVOKER: a member counts their own usage, an admin the organization's. */
+  dashboard_ai_usage_by_model: {
+    Args: { period_start: DateString | null; period_end: DateString | null }
+    Returns: { model: string | null; calls: Int8 | null; input_tokens: Int8 | null; output_tokens: Int8 | null; cost_usd: Decimal | null }[]
+  }
+  /** AI usage over [period_start, period_end) (at most 366 days) by user, costliest first. SECURITY INVOKER: a member sees their own row, an admin every user of the organization. */
+  dashboard_ai_usage_by_user: {
+    Args: { period_start: DateString | null; period_end: DateString | null }
+    Returns: { user_id: string | null; calls: Int8 | null; input_tokens: Int8 | null; output_tokens: Int8 | null; cost_usd: Decimal | null }[]
+  }
+  /** A page (1-500) of the caller's organization's live customers, newest first (created_at desc, id desc), after the keyset (after_created_at, after_id) of the previous page's last row, filtered by status, industry and a case-insensitive name prefix. SECURITY INVOKER wrapper of private.dashboard_customers_page. */
+  dashboard_customers_page: {
+    Args: { page_size?: number | null; after_created_at?: Date | string | null; after_id?: string | null; status?: string | null; industry?: string | null; name_prefix?: string | null }
+    Returns: Customer[]
+  }
+  /** Live revenue of the caller's organization by calendar month over [period_start, period_end) (at most 1,096 days): month, total, invoices. SECURITY INVOKER: RLS decides; index-only scan of idx_revenue_org_date_live. */
+  dashboard_monthly_revenue: {
+    Args: { period_start: DateString | null; period_end: DateString | null }
+    Returns: { month: DateString | null; total: Decimal | null; invoices: Int8 | null }[]
+  }
+  /** One row about the caller's organization: live customers by status, revenue of the month of as_of (default today) and of the month before, users with access. No row without an organization. SECURITY INVOKER wrapper of private.dashboard_organization_summary. */
+  dashboard_organization_summary: {
+    Args: { as_of?: DateString | null }
+    Returns: { organization_id: string | null; active_customers: Int8 | null; inactive_customers: Int8 | null; churned_customers: Int8 | null; revenue_this_month: Decimal | null; revenue_last_month: Decimal | null; active_users: Int8 | null }[]
+  }
+  /** The caller's organization's top_n (1-500) live customers by total_revenue, ties by id. SECURITY INVOKER: RLS decides. */
+  dashboard_top_customers: {
+    Args: { top_n?: number | null }
+    Returns: { id: string | null; name: string | null; company: string | null; status: string | null; total_revenue: Decimal | null; last_purchase_date: DateString | null }[]
+  }
+  /** The invitee (signed in with the confirmed address invited) declines a pending invitation. */
+  decline_invitation: {
+    Args: { invitation_id: string | null }
+    Returns: void
+  }
+  /** The trash: soft-deleted activities of the caller's organization, for its admins (empty for anyone else); newest first. */
+  deleted_activities: {
+    Args: Record<string, never>
+    Returns: Activity[]
+  }
+  /** The trash: soft-deleted customers of the caller's organization, for its admins (empty for anyone else); newest first. */
+  deleted_customers: {
+    Args: Record<string, never>
+    Returns: Customer[]
+  }
+  /** The trash: soft-deleted revenue rows of the caller's organization, for its admins (empty for anyone else); newest first. */
+  deleted_revenue: {
+    Args: Record<string, never>
+    Returns: Revenue[]
+  }
+  /** An admin invites an email address into their organization as admin or member, valid 1 hour to 30 days (default 7 days). Returns the invitation id, the token (returned this once, never stored) and its expiry. Replaces a pending invitation to the same address. Refuses non-admins, implausible addresses, other roles, a member's address and more than 100 pending invitations. */
+  invite_member: {
+    Args: { email: string | null; role?: string | null; valid_for?: string | null }
+    Returns: { invitation_id: string | null; token: string | null; expires_at: Date | null }[]
+  }
+  /** The signed-in user leaves their organization and becomes an outsider; the last admin cannot. */
+  leave_organization: {
+    Args: Record<string, never>
+    Returns: void
+  }
+  /** Pending, unexpired invitations addressed to the signed-in user's confirmed email: organization, role, who invited, expiry. No tokens. */
+  my_invitations: {
+    Args: Record<string, never>
+    Returns: { invitation_id: string | null; organization_id: string | null; organization_name: string | null; role: string | null; invited_by_name: string | null; expires_at: Date | null }[]
+  }
+  /** An admin removes a member, or themselves, from their organization (organization_id -> NULL, role -> member). 42501 when not allowed; the last admin cannot be removed (23514). */
+  remove_member: {
+    Args: { user_id: string | null }
+    Returns: void
+  }
+  /** An admin restores a soft-deleted row of customers, revenue or activities of their organization (clears deleted_at). True when a row changed, false otherwise. */
+  restore: {
+    Args: { table_name: string | null; id: string | null }
+    Returns: boolean | null
+  }
+  /** An admin of the invitation's organization revokes a pending invitation; its token stops working. */
+  revoke_invitation: {
+    Args: { invitation_id: string | null }
+    Returns: void
+  }
+  /** The caller's organization's live activities whose metadata contains document (jsonb @>), newest first (created_at desc, id desc), page_size 1-500, before the keyset (before, before_id) of the previous page's last row. Uses the metadata index whatever the tenant's size; returns only rows the caller could select. SECURITY INVOKER wrapper of private.search_activities. */
+  search_activities: {
+    Args: { document: Json | null; page_size?: number | null; before?: Date | string | null; before_id?: string | null }
+    Returns: Activity[]
+  }
+  /** An admin moves a row of customers, revenue or activities of their organization to the trash (sets deleted_at). True when a live row changed, false otherwise; 22023 for another table. */
+  soft_delete: {
+    Args: { table_name: string | null; id: string | null }
+    Returns: boolean | null
+  }
+}
+export type FunctionName = keyof Functions
+export type FunctionArgs<N extends FunctionName> = Functions[N]['Args']
+export type FunctionReturns<N extends FunctionName> = Functions[N]['Returns']

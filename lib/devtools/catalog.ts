@@ -68,7 +68,25 @@ export interface Table {
 }
 
 export interface Index { qname: string; def: string; comment: string | null }
-export interface SqlFunction { oid: string; signature: string; def: string; comment: string | null }
+/** One argument or result column of a function (proargmodes: i in, o out, b inout, v variadic, t table column). */
+export interface FunctionParam { name: string; type: string; mode: 'i' | 'o' | 'b' | 'v' | 't' }
+export interface SqlFunction {
+  oid: string
+  signature: string
+  def: string
+  comment: string | null
+  /** Unqualified name, for the generated SQL API types. */
+  name: string
+  schema: string
+  params: FunctionParam[]
+  /** How many of the last input arguments have a default (pronargdefaults). */
+  defaults: number
+  /** RETURNS SETOF or TABLE. */
+  setof: boolean
+  /** The return type's name (pg_type.typname), and the table it is the row type of, if any. */
+  returnType: string
+  returnTable: string | null
+}
 export interface Policy {
   tableQname: string
   name: string
@@ -282,9 +300,17 @@ async function read<DB>(trx: Kysely<DB>, schemas: readonly string[]): Promise<Ca
     select p.oid::text as oid,
            format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) as signature,
            pg_catalog.pg_get_functiondef(p.oid) as def,
-           pg_catalog.obj_description(p.oid, 'pg_proc') as comment
+           pg_catalog.obj_description(p.oid, 'pg_proc') as comment,
+           p.proname as name, n.nspname as schema,
+           (select coalesce(json_agg(json_build_object('name', coalesce(p.proargnames[a.n], ''), 'type', t.typname,
+                                                       'mode', coalesce(p.proargmodes[a.n]::text, 'i')) order by a.n), '[]'::json)
+              from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality as a(oid, n)
+              join pg_catalog.pg_type t on t.oid = a.oid) as params,
+           p.pronargdefaults::int as defaults, p.proretset as setof, rt.typname as "returnType",
+           (select rc.relname from pg_catalog.pg_class rc where rc.oid = rt.typrelid and rc.relkind in ('r', 'p')) as "returnTable"
       from pg_catalog.pg_proc p
       join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+      join pg_catalog.pg_type rt on rt.oid = p.prorettype
      where n.nspname = any(${schemas}::text[]) and p.prokind in ('f', 'p')
        and not ${EXTENSION_MEMBER('pg_catalog.pg_proc', 'p.oid')}
      order by n.nspname collate "C", p.proname collate "C",

@@ -9,7 +9,7 @@
 // updated); a column whose comment says it "cannot change" (after a ';' or '.', so the column itself
 // is the subject) is ColumnType<S, I, never> (never updated). The table sets (TABLES,
 // SOFT_DELETE_TABLES, AUDITED_TABLES, TENANT_TABLES) come from the catalog too.
-import { type Catalog, type Column, publicTables, type Table } from './catalog.js'
+import { type Catalog, type Column, type FunctionParam, publicTables, type SqlFunction, type Table } from './catalog.js'
 import { REGENERATE } from './regenerate.js'
 
 /** Row type names: the plan's (Organization, Profile, ...) and readable ones for the rest. */
@@ -213,5 +213,71 @@ export type New${row} = Insertable<${row}Table>
 export type ${row}Update = Updateable<${row}Table>
 `)
   }
+  out.push(generateFunctionTypes(catalog))
   return out.join('\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SQL API: public functions with their arguments and results (issue 13), so that a call from
+// TypeScript (lib/db/dashboard's callFunction, or a raw select) is checked against the migration.
+// ---------------------------------------------------------------------------------------------
+
+/** An argument as the caller may pass it: timestamptz as a Date or ISO 8601 text, an interval as text ('7 days'). */
+const ARG_TYPES: Record<string, string> = { timestamptz: 'Date | string', timestamp: 'Date | string', interval: 'string' }
+/** A result column as node-postgres reads it (the library's conventions: connection.ts). */
+const RESULT_TYPES: Record<string, string> = { timestamptz: 'Date', timestamp: 'Date', void: 'void' }
+
+function sqlScalar(type: string, where: string, overrides: Record<string, string>): string {
+  const t = overrides[type] ?? SCALARS[type]
+  if (t === undefined) throw new Error(`types-gen: no TypeScript type for ${where} (${type}); add it to SCALARS`)
+  return t
+}
+
+function functionArgs(f: SqlFunction): string {
+  const inputs = f.params.filter((p) => p.mode === 'i' || p.mode === 'b' || p.mode === 'v')
+  if (inputs.some((p) => p.name === '')) throw new Error(`types-gen: ${f.signature} has an unnamed argument; name it (supabase.rpc passes arguments by name)`)
+  const firstDefault = inputs.length - f.defaults
+  const fields = inputs.map((p: FunctionParam, i) => {
+    const t = sqlScalar(p.type, `${f.signature} argument ${p.name}`, ARG_TYPES)
+    return i >= firstDefault ? `${p.name}?: ${t} | null` : `${p.name}: ${t} | null`
+  })
+  return fields.length ? `{ ${fields.join('; ')} }` : 'Record<string, never>'
+}
+
+function functionReturns(f: SqlFunction): string {
+  const columns = f.params.filter((p) => p.mode === 't' || p.mode === 'o' || p.mode === 'b')
+  if (f.returnTable) return `${rowName(f.returnTable)}${f.setof ? '[]' : ' | null'}`
+  if (columns.length > 0 && (f.returnType === 'record' || columns.length > 1)) {
+    // A result column can be NULL as far as the catalog can tell: a function states no NOT NULL.
+    const row = `{ ${columns.map((c) => `${c.name}: ${sqlScalar(c.type, `${f.signature} column ${c.name}`, RESULT_TYPES)} | null`).join('; ')} }`
+    return f.setof ? `${row}[]` : `${row} | null`
+  }
+  const t = sqlScalar(f.returnType, `${f.signature} result`, RESULT_TYPES)
+  return f.setof ? `${t}[]` : t === 'void' ? 'void' : `${t} | null`
+}
+
+function generateFunctionTypes(catalog: Catalog): string {
+  const api = catalog.functions
+    .filter((f) => f.schema === 'public' && !['trigger', 'event_trigger'].includes(f.returnType))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.signature < b.signature ? -1 : 1))
+  const names = [...new Set(api.map((f) => f.name))]
+  const entry = (name: string): string => {
+    const overloads = api.filter((f) => f.name === name)
+    const doc = docComment(overloads[0]?.comment ?? null, '  ')
+    const args = overloads.map(functionArgs).join(' | ')
+    const returns = [...new Set(overloads.map(functionReturns))].join(' | ')
+    return `${doc}  ${name}: {\n    Args: ${args}\n    Returns: ${returns}\n  }`
+  }
+  return `/**
+ * The SQL API: every function of the public schema (what supabase.rpc calls), with its arguments by
+ * name (optional when the function has a default for it) and its result. Result columns of RETURNS
+ * TABLE are nullable as far as the catalog can tell.
+ */
+export interface Functions {
+${names.map(entry).join('\n')}
+}
+export type FunctionName = keyof Functions
+export type FunctionArgs<N extends FunctionName> = Functions[N]['Args']
+export type FunctionReturns<N extends FunctionName> = Functions[N]['Returns']
+`
 }

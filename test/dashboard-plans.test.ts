@@ -1,0 +1,214 @@
+// Plans, not timings: each dashboard function's query (migration 009), planned on a seeded dataset
+// after ANALYZE for the largest and a small organization, reads its table through an index led by
+// organization_id (the search: its metadata index for a rare document) and never scans a tenant table
+// sequentially. EXPLAIN of a function call shows only a Function Scan, so the test takes the query the
+// function runs (`return query ...` in its source, pg_proc.prosrc) and plans it as the function would:
+// as the member for SECURITY INVOKER functions (the policies apply), as the owner for the search's
+// SECURITY DEFINER implementation; with the call's values (a custom plan) and, for the functions that
+// let PL/pgSQL cache a generic plan, with parameters too. Holds on the embedded database and on
+// PostgreSQL (DATABASE_URL).
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { type Kysely, sql } from 'kysely'
+import { asSystem, asUser, type Database } from '../lib/db/index.js'
+import { buildDataset, type Dataset, type TenantRef } from '../bench/dataset.js'
+import { explain, type PlanNode, planNodes } from '../bench/measure.js'
+import { dashboardParams } from '../bench/questions.js'
+import { freshDb, type TestDb } from './support/db.js'
+
+const TENANT_TABLES = ['customers', 'revenue', 'activities', 'ai_usage_log', 'profiles'] as const
+type TenantTable = (typeof TENANT_TABLES)[number]
+
+let t: TestDb
+let dataset: Dataset
+/** Indexes of the tenant tables whose first column is organization_id, by table. */
+const orgIndexes = new Map<string, Set<string>>()
+
+before(async () => {
+  t = await freshDb()
+  dataset = await buildDataset(t.db, {
+    organizations: 40, customers: 4000, revenue: 20_000, activities: 20_000, seed: 7, endMonth: '2025-06',
+  })
+  await sql`analyze`.execute(t.db)
+  const r = await sql<{ table_name: string; index_name: string }>`
+    select c.relname as table_name, i.relname as index_name
+      from pg_catalog.pg_index x
+      join pg_catalog.pg_class c on c.oid = x.indrelid
+      join pg_catalog.pg_class i on i.oid = x.indexrelid
+      join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = x.indkey[0]
+     where c.relnamespace = 'public'::regnamespace and a.attname = 'organization_id'`.execute(t.db)
+  for (const row of r.rows) {
+    const set = orgIndexes.get(row.table_name) ?? new Set<string>()
+    set.add(row.index_name)
+    orgIndexes.set(row.table_name, set)
+  }
+})
+after(async () => {
+  await t?.close()
+})
+
+/** The query after `return query` in a PL/pgSQL function's source. */
+async function functionQuery(db: Kysely<Database>, signature: string): Promise<string> {
+  const r = await sql<{ src: string }>`select p.prosrc as src from pg_catalog.pg_proc p where p.oid = ${signature}::regprocedure`.execute(db)
+  const m = /return query\s+([\s\S]*?);\s*end\s*$/i.exec(r.rows[0]?.src.trim() ?? '')
+  assert.ok(m?.[1], `${signature}: no "return query" statement found`)
+  return m[1]
+}
+
+/**
+ * The query with the function's variables replaced: unqualified names only (columns are always
+ * qualified, `c.status`), longest first (before_id before before).
+ */
+function bind(query: string, values: Record<string, string>): string {
+  let out = query
+  for (const name of Object.keys(values).sort((a, b) => b.length - a.length)) {
+    out = out.replace(new RegExp(`(?<![.\\w"'])${name}(?![\\w"'])`, 'g'), values[name] ?? 'null')
+  }
+  return out
+}
+
+const lit = (value: string | number | null, type: string): string =>
+  value === null ? `null::${type}` : typeof value === 'number' ? `${value}::${type}` : `'${value.replaceAll("'", "''")}'::${type}`
+
+function describePlan(plan: PlanNode): string {
+  return planNodes(plan).map((n) => `${n.nodeType}${n.relation ? ` on ${n.relation}` : ''}${n.index ? ` using ${n.index}` : ''}`).join(' > ')
+}
+
+/** What is wrong with a plan of a question on `table`: sequential scans of tenant tables, no organization_id index. */
+function violations(plan: PlanNode, table: TenantTable, indexes?: Set<string>): string[] {
+  const nodes = planNodes(plan)
+  const found: string[] = []
+  for (const tenant of TENANT_TABLES) {
+    if (nodes.some((n) => n.nodeType === 'Seq Scan' && n.relation === tenant)) found.push(`sequential scan of ${tenant}`)
+  }
+  const allowed = indexes ?? orgIndexes.get(table) ?? new Set<string>()
+  if (!nodes.some((n) => n.index !== undefined && allowed.has(n.index))) {
+    found.push(`no index of ${[...allowed].join(', ')} on ${table}`)
+  }
+  return found
+}
+
+interface PlanCase {
+  fn: string
+  /** SECURITY DEFINER: planned as the owner; else as the member. */
+  definer?: boolean
+  table: TenantTable
+  /** The function's variables as SQL literals (typed), for the given organization. */
+  values(org: TenantRef): Record<string, string>
+  /** Also check the generic plan PL/pgSQL may cache after five calls (functions without force_custom_plan). */
+  generic?: boolean
+  /** Indexes the plan must use instead of any led by organization_id. */
+  indexes?: Set<string>
+}
+
+function cases(): PlanCase[] {
+  const p = dashboardParams(dataset.plan)
+  const period = (x: { start: string; end: string }) => ({ period_start: lit(x.start, 'date'), period_end: lit(x.end, 'date') })
+  const month = p.asOf.slice(0, 7)
+  const search = (document: object, indexes?: Set<string>): PlanCase => ({
+    fn: 'private.search_activities(jsonb, integer, timestamptz, uuid)', definer: true, table: 'activities', ...(indexes ? { indexes } : {}),
+    values: (org) => ({
+      org: lit(org.id, 'uuid'), document: lit(JSON.stringify(document), 'jsonb'), page_size: lit(50, 'integer'),
+      before: lit(null, 'timestamptz'), before_id: lit(null, 'uuid'),
+    }),
+  })
+  const page = (status: string | null, prefix: string | null): PlanCase => ({
+    fn: 'private.dashboard_customers_page(integer, timestamptz, uuid, text, text, text)', definer: true, table: 'customers',
+    values: (org) => ({
+      org: lit(org.id, 'uuid'), page_size: lit(50, 'integer'), after_created_at: lit(null, 'timestamptz'), after_id: lit(null, 'uuid'),
+      status: lit(status, 'text'), industry: lit(null, 'text'), name_prefix: lit(prefix, 'text'),
+    }),
+  })
+  return [
+    { fn: 'public.dashboard_monthly_revenue(date, date)', table: 'revenue', generic: true, values: () => period(p.revenue) },
+    { fn: 'public.dashboard_top_customers(integer)', table: 'customers', generic: true, values: () => ({ top_n: lit(20, 'integer') }) },
+    page(null, null),
+    page('active', 'a'),
+    {
+      fn: 'public.dashboard_activities_by_type(timestamptz, timestamptz)', table: 'activities', generic: true,
+      values: () => ({ since: lit(p.activities.since, 'timestamptz'), until: lit(p.activities.until, 'timestamptz') }),
+    },
+    { fn: 'public.dashboard_ai_usage_by_day(date, date)', table: 'ai_usage_log', generic: true, values: () => period(p.aiUsage) },
+    { fn: 'public.dashboard_ai_usage_by_model(date, date)', table: 'ai_usage_log', generic: true, values: () => period(p.aiUsage) },
+    { fn: 'public.dashboard_ai_usage_by_user(date, date)', table: 'ai_usage_log', generic: true, values: () => period(p.aiUsage) },
+    {
+      fn: 'private.dashboard_organization_summary(date)', definer: true, table: 'customers',
+      values: (org) => ({
+        org: lit(org.id, 'uuid'), this_month: lit(`${month}-01`, 'date'),
+        last_month: `(${lit(`${month}-01`, 'date')} - interval '1 month')::date`, as_of: lit(p.asOf, 'date'),
+        next_month: `(${lit(`${month}-01`, 'date')} + interval '1 month')::date`,
+      }),
+    },
+    search(p.rareDocument, new Set(['idx_activities_metadata_live'])),
+    search(p.commonDocument),
+  ]
+}
+
+/** The custom plan (values as literals), as the function runs it. */
+async function customPlan(c: PlanCase, org: TenantRef): Promise<PlanNode> {
+  const query = bind(await functionQuery(t.db, c.fn), c.values(org))
+  const run = (trx: Kysely<Database>) => explain(trx, sql.raw(query), false)
+  return (c.definer ? await asSystem(t.db, run) : await asUser(t.db, org.memberId, run)).plan
+}
+
+/** The generic plan: the variables as parameters of a prepared statement, planned without their values. */
+async function genericPlan(c: PlanCase, org: TenantRef): Promise<PlanNode> {
+  const values = c.values(org)
+  const names = Object.keys(values)
+  const query = bind(await functionQuery(t.db, c.fn), Object.fromEntries(names.map((n, i) => [n, `$${i + 1}`])))
+  const types = names.map((n) => /::(\w+)$/.exec(values[n] ?? '')?.[1] ?? 'text')
+  return asUser(t.db, org.memberId, async (trx) => {
+    await sql`set local plan_cache_mode = force_generic_plan`.execute(trx)
+    await sql.raw(`prepare dashboard_generic (${types.join(', ')}) as ${query}`).execute(trx)
+    try {
+      return (await explain(trx, sql.raw(`execute dashboard_generic (${names.map((n) => values[n]).join(', ')})`), false)).plan
+    } finally {
+      await sql`deallocate dashboard_generic`.execute(trx)
+    }
+  })
+}
+
+describe('dashboard function plans', () => {
+  it('the dataset has a large and a small organization, and the indexes led by organization_id were found', () => {
+    assert.ok(dataset.largest.rows.activities > 20 * dataset.small.rows.activities,
+      `largest ${dataset.largest.rows.activities} vs small ${dataset.small.rows.activities} activities`)
+    assert.ok(orgIndexes.get('activities')?.size && orgIndexes.get('ai_usage_log')?.size)
+  })
+
+  it('every dashboard function of migration 009 is covered', async () => {
+    const r = await sql<{ name: string }>`
+      select p.proname as name from pg_catalog.pg_proc p
+       where p.pronamespace = 'public'::regnamespace and (p.proname like 'dashboard\\_%' or p.proname = 'search_activities')
+       order by 1`.execute(t.db)
+    const covered = new Set(cases().map((c) => c.fn.replace(/^(public|private)\.(\w+)\(.*$/, '$2')))
+    assert.deepEqual(r.rows.map((x) => x.name).filter((n) => !covered.has(n)), [])
+  })
+
+  for (const which of ['small', 'largest'] as const) {
+    it(`for the ${which} organization, each query reads its table by its index, no sequential scan`, async () => {
+      const problems: string[] = []
+      for (const c of cases()) {
+        const org = dataset[which]
+        const plan = await customPlan(c, org)
+        const v = violations(plan, c.table, c.indexes)
+        if (v.length) problems.push(`${c.fn} (${JSON.stringify(c.values(org)).slice(0, 120)}): ${v.join('; ')}\n    ${describePlan(plan)}`)
+        if (c.generic) {
+          const g = await genericPlan(c, org)
+          const gv = violations(g, c.table, c.indexes)
+          if (gv.length) problems.push(`${c.fn}, generic plan: ${gv.join('; ')}\n    ${describePlan(g)}`)
+        }
+      }
+      assert.deepEqual(problems, [])
+    })
+  }
+
+  it('would catch a query that cannot use its index (control: the search without the organization filter, rare document)', async () => {
+    const c = cases().find((x) => x.indexes)
+    assert.ok(c)
+    const query = bind(await functionQuery(t.db, c.fn), c.values(dataset.largest))
+    const mangled = query.replace(/a\.metadata @> /, 'a.metadata::text::jsonb @> ')
+    assert.notEqual(mangled, query)
+    const { plan } = await asSystem(t.db, (trx) => explain(trx, sql.raw(mangled), false))
+    assert.ok(violations(plan, 'activities', c.indexes).length > 0, describePlan(plan))
+  })
+})
