@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tenantry` package bin: runs the built CLI, dist/tenantry.js (scripts/build.mjs; `npm ci` builds
 // it through the prepare script). In a checkout whose sources changed since that build, it rebuilds
-// first (esbuild: well under a second), saying so when stderr is a terminal; if the build fails, one line
+// first (esbuild: about a second), saying so when stderr is a terminal; if the build fails, one line
 // says why and it exits 1, rather than run code older than the sources.
 import { setFlagsFromString } from 'node:v8'
 import { ensureBuilt } from '../scripts/build.mjs'
