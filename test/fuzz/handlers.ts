@@ -2,6 +2,11 @@
 // (success, or which typed error), the operation itself in the actor's session, and on success the
 // model's new state with the rows and audit rows the step must have written — all in one place per
 // kind. A new kind in operations.ts does not compile until it has an entry here.
+//
+// Adding a kind (say, invitations): its fields and generator in operations.ts (OpFields, GENERATORS);
+// the state it changes in model.ts (Model, plus a transition there if several kinds share it); its
+// entry here; for a new table, what each actor sees of it in check.ts (VISIBLE) and its row in the
+// tracked tables of test/support/invariants.ts, so that every step checks its writes.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { sql, type Transaction } from 'kysely'
