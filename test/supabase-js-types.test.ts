@@ -20,7 +20,12 @@ async function queries(supabase: SupabaseClient<Database>) {
   const restored = await supabase.rpc('restore', { table_name: 'customers', id: '00000000-0000-0000-0000-000000000000' })
   const removed = await supabase.rpc('remove_member', { user_id: '00000000-0000-0000-0000-000000000000' })
   const inserted = await supabase.from('customers').insert({ organization_id: 'o', name: 'New customer' }).select('id').single()
-  return { customers, withOrg, orgId, trash, restored, removed, inserted }
+  // The team functions (migration 007) and the dashboard's (009).
+  const invited = await supabase.rpc('invite_member', { email: 'new@example.com', role: 'member' })
+  const accepted = await supabase.rpc('accept_invitation', { token: 'from-the-email' })
+  const revenue = await supabase.rpc('dashboard_monthly_revenue', { period_start: '2026-01-01', period_end: '2026-06-30' })
+  const found = await supabase.rpc('search_activities', { document: { plan: 'pro' }, page_size: 20 })
+  return { customers, withOrg, orgId, trash, restored, removed, inserted, invited, accepted, revenue, found }
 }
 
 type Results = Awaited<ReturnType<typeof queries>>
@@ -34,11 +39,15 @@ const typeChecks: [
   Equal<NonNullable<Results['trash']['data']>[number], Tables<'customers'>>,
   Equal<Results['restored']['data'], boolean | null>,
   Equal<NonNullable<Results['inserted']['data']>, { id: string }>,
+  Equal<NonNullable<Results['invited']['data']>[number], { expires_at: string; invitation_id: string; token: string }>,
+  Equal<Results['accepted']['data'], string | null>,
+  Equal<NonNullable<Results['revenue']['data']>[number], { invoices: number; month: string; total: number }>,
+  Equal<NonNullable<Results['found']['data']>[number], Tables<'activities'>>,
   // Row, Insert: numeric is a number to supabase-js (JSON), dates are strings; defaults are optional.
   Equal<Tables<'customers'>['total_revenue'], number>,
   Equal<Tables<'customers'>['deleted_at'], string | null>,
   Equal<TablesInsert<'customers'>['status'], string | undefined>,
-] = [true, true, true, true, true, true, true, true, true]
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true]
 
 /** Calls that must not compile. */
 async function mistakes(supabase: SupabaseClient<Database>) {
@@ -52,6 +61,12 @@ async function mistakes(supabase: SupabaseClient<Database>) {
   await supabase.rpc('create_organization', { name: 42, slug: 'acme' })
   // @ts-expect-error restore takes the table's name and the row's id
   await supabase.rpc('restore', { table: 'customers', id: 'x' })
+  // @ts-expect-error invite_member needs the invitee's email
+  await supabase.rpc('invite_member', { role: 'member' })
+  // @ts-expect-error the period is two dates, not one
+  await supabase.rpc('dashboard_monthly_revenue', { period_start: '2026-01-01' })
+  // @ts-expect-error page_size is a number
+  await supabase.rpc('search_activities', { document: { plan: 'pro' }, page_size: '20' })
   // @ts-expect-error organization_id is required on insert
   await supabase.from('customers').insert({ name: 'No organization' })
   // @ts-expect-error name is text
