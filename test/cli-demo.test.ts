@@ -32,7 +32,7 @@ describe('tenantry demo', () => {
     assert.ok((customers ?? 0) > 0 && (revenue ?? 0) > 0 && (audit ?? 0) > 0)
     assert.equal(view('member of nimbus-finance')[5], 0, 'members read no audit rows')
     assert.deepEqual(view('outsider (no organization)').slice(0, 6), [0, 1, 0, 0, 0, 0])
-    assert.deepEqual(view('anon (not signed in)'), [0, 0, 0, 0, 0, 0, 0, 0])
+    assert.deepEqual(view('anon (not signed in)'), [0, 0, 0, 0, 0, 0, 0, 0, 0])
     assert.ok((view('system (no RLS)')[2] ?? 0) > (customers ?? 0))
     // Every attempt on another tenant or beyond one's role comes back empty or refused.
     assert.match(out, /member of nimbus-finance: read saltmarsh-software's customers\n {4}-> 0 rows/)
@@ -41,6 +41,11 @@ describe('tenantry demo', () => {
     assert.match(out, /against saltmarsh-software's customer\n {4}-> refused: 23503 /)
     assert.match(out, /erase their own audit trail\n {4}-> refused: 42501 /)
     assert.match(out, /anon \(not signed in\): read all customers\n {4}-> 0 rows/)
+    // An invitation made and accepted (rolled back); the outsider's address is not the invited one.
+    assert.match(out, /admin of nimbus-finance: invites newcomer@nimbus-finance\.example as member\n {4}-> token [\w-]{8}… \(43 characters/)
+    assert.match(out, /presents the token\n {4}-> refused: 42501 not authorized: this invitation is addressed to another email address than yours/)
+    assert.match(out, /newcomer@nimbus-finance\.example: accepts it\n {4}-> joined nimbus-finance as member/)
+    assert.match(out, /presents the token again\n {4}-> refused: 55000 .*was accepted and can no longer be accepted/)
     // The admin's changes, attributed to them.
     assert.match(out, /Latest audit entries of nimbus-finance/)
     assert.match(out, /│ zoe\.jensen@nimbus-finance\.example +│ UPDATE +│ customers +│ .*status: active → inactive/)

@@ -3,7 +3,10 @@
 // attempt on another tenant's rows returns, and the audit trail those changes leave.
 import type { Command } from 'commander'
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
-import { type Actor, type AuditLog, type Database, DbError, type DbHandle, type TableName, TABLES, withActor } from '../../lib/db/index.js'
+import {
+  acceptInvitation, type Actor, type AuditLog, type Database, DbError, type DbHandle, inviteMember, setRequestClaims, type TableName, TABLES,
+  translateError, withActor,
+} from '../../lib/db/index.js'
 import { databaseState, lastCompleteMonth, type SeedResult } from '../../lib/seed/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { errorText, InterruptedError } from '../output.js'
@@ -56,7 +59,13 @@ export interface DemoReport {
   views: ViewRow[]
   attempts: Attempt[]
   audit: Row[]
+  /** One invitation made, tried by the wrong person and accepted, in a transaction rolled back. */
+  invitation: InvitationDemo | null
   trySql: string | null
+}
+
+export interface InvitationDemo {
+  steps: { who: string; did: string; result: string }[]
 }
 
 /** Runs fn as the actor in a transaction that is always rolled back; returns its result or its error in words. */
@@ -145,7 +154,7 @@ export async function runDemo(
 
   const report: DemoReport = {
     location: handle.location, kind: handle.kind, migrated: applied, seeded,
-    organizations: null, views: [], attempts: [], audit: [], trySql: null,
+    organizations: null, views: [], attempts: [], audit: [], invitation: null, trySql: null,
   }
   const picked = await pickCast(db)
   if (!picked) return report
@@ -227,6 +236,11 @@ export async function runDemo(
     }),
   })
 
+  const outsider = cast.find((c) => c.label === 'outsider (no organization)')
+  if (adminA && adminA.actor.kind === 'user') {
+    report.invitation = await invitationRoundTrip(db, { label: adminA.label, userId: adminA.actor.userId }, a.slug, outsider)
+  }
+
   if (adminA) {
     // Real changes by the admin, kept: the trail records who made them. A status toggle, and a soft
     // delete undone (the row and the customer's revenue total come back as they were).
@@ -258,6 +272,78 @@ export async function runDemo(
   return report
 }
 
+/**
+ * An admin invites a new address, an outsider with another address tries the token, the invitee
+ * accepts: each step as that user under RLS (claims and role switched inside one transaction), all
+ * rolled back, so that every run shows the same thing and keeps nothing.
+ */
+async function invitationRoundTrip(
+  db: Kysely<Database>,
+  admin: { label: string; userId: string },
+  orgSlug: string,
+  stranger: CastMember | undefined,
+): Promise<InvitationDemo> {
+  const invitee = `newcomer@${orgSlug}.example`
+  return withActor(db, { kind: 'system' }, async (trx) => {
+    const steps: InvitationDemo['steps'] = []
+    const become = async (userId: string | null): Promise<void> => {
+      await sql`reset role`.execute(trx)
+      await setRequestClaims(trx, userId ? { sub: userId, role: 'authenticated' } : null)
+      if (userId) await sql`set local role authenticated`.execute(trx)
+    }
+    /** Runs a step that may be refused, keeping the transaction usable. */
+    const tryStep = async (fn: () => Promise<string>): Promise<string> => {
+      await sql`savepoint demo_step`.execute(trx)
+      try {
+        const out = await fn()
+        await sql`release savepoint demo_step`.execute(trx)
+        return out
+      } catch (e) {
+        await sql`rollback to savepoint demo_step`.execute(trx)
+        const err = translateError(e)
+        if (err instanceof DbError) return `refused: ${err.code ?? 'error'} ${errorText(err)}`
+        throw err
+      }
+    }
+    // The invitee signs up and confirms the address, as GoTrue records it.
+    const created = await sql<{ id: string }>`
+      insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data, created_at, updated_at)
+      values (gen_random_uuid(), ${invitee}, now(), '{"full_name": "New Comer"}'::jsonb, now(), now()) returning id`.execute(trx)
+    const inviteeId = created.rows[0]?.id
+    if (!inviteeId) throw new Error('demo: the invitee was not created')
+
+    await become(admin.userId)
+    const inv = await inviteMember(trx, { email: invitee, role: 'member', validFor: '7 days' })
+    steps.push({
+      who: admin.label, did: `invites ${invitee} as member`,
+      result: `token ${inv.token.slice(0, 8)}… (${inv.token.length} characters, shown once; the table keeps its sha256)`,
+    })
+    if (stranger?.actor.kind === 'user') {
+      const strangerId = stranger.actor.userId
+      await become(strangerId)
+      steps.push({
+        who: `${stranger.label}, ${stranger.email ?? ''}`, did: 'presents the token',
+        result: await tryStep(async () => `joined ${await acceptInvitation(trx, inv.token)}`),
+      })
+    }
+    await become(inviteeId)
+    steps.push({
+      who: invitee, did: 'accepts it',
+      result: await tryStep(async () => {
+        await acceptInvitation(trx, inv.token)
+        const me = await trx.selectFrom('profiles').select('role').where('id', '=', inviteeId).executeTakeFirstOrThrow()
+        return `joined ${orgSlug} as ${me.role}`
+      }),
+    })
+    steps.push({
+      who: invitee, did: 'presents the token again',
+      result: await tryStep(async () => `joined ${await acceptInvitation(trx, inv.token)}`),
+    })
+    await become(null)
+    return { steps }
+  }, { attempts: 1, rollback: true })
+}
+
 const n = (x: number): string => x.toLocaleString('en-US')
 
 export function renderDemo(report: DemoReport): string[] {
@@ -287,12 +373,20 @@ export function renderDemo(report: DemoReport): string[] {
   out.push('', `Crossing the lines (each attempt rolled back):`)
   for (const a of report.attempts) out.push(`  ${a.who}: ${a.attempt}`, `    -> ${a.result}`)
 
+  if (report.invitation) {
+    out.push('', 'An invitation, made and accepted (rolled back: nothing kept; see docs/team.md):')
+    for (const step of report.invitation.steps) out.push(`  ${step.who}: ${step.did}`, `    -> ${step.result}`)
+  }
+
   if (report.audit.length > 0) {
     out.push('', `Latest audit entries of ${report.organizations.a}, as its admin reads them:`)
     out.push(renderTable(report.audit, { max: 60 }))
   }
   if (report.trySql) {
-    out.push('', 'Try it yourself:', `  ${report.trySql}`, `  npx tenantry audit --org ${report.organizations.a} --limit 10`, '  npx tenantry --help')
+    const adminLabel = `admin of ${report.organizations.a}`
+    out.push('', 'Try it yourself:', `  ${report.trySql}`, `  npx tenantry audit --org ${report.organizations.a} --limit 10`,
+      `  npx tenantry members --as ${report.views.find((v) => v.who === adminLabel)?.email ?? '<admin email>'}`,
+      '  npx tenantry --help')
   }
   return out
 }
