@@ -88,11 +88,11 @@ CREATE TABLE public.audit_logs (
   old_data jsonb,
   new_data jsonb,
   created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-  CONSTRAINT audit_logs_pkey PRIMARY KEY (id),
+  CONSTRAINT audit_logs_pkey PRIMARY KEY (id, created_at),
   CONSTRAINT audit_logs_action_check CHECK ((action = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'SOFT_DELETE'::text, 'RESTORE'::text])))
-);
-COMMENT ON TABLE public.audit_logs IS 'Append-only audit trail, written by triggers only: one row per changed row of customers, revenue and activities, per update or delete of an organization, per change of a profile''s role or organization. Read by the organization''s admins; nobody may update, delete or truncate it.';
-COMMENT ON COLUMN public.audit_logs.id IS 'Primary key.';
+) PARTITION BY RANGE (created_at);
+COMMENT ON TABLE public.audit_logs IS 'Append-only audit trail, written by triggers only: one row per changed row of customers, revenue and activities, per update or delete of an organization, per change of a profile''s role or organization. Read by the organization''s admins; nobody may update, delete or truncate it. Partitioned by month on created_at (partitions in schema private, kept by private.audit_logs_maintain, dropped by private.audit_logs_prune).';
+COMMENT ON COLUMN public.audit_logs.id IS 'Primary key, with created_at (the partition key).';
 COMMENT ON COLUMN public.audit_logs.organization_id IS 'Organization the changed row belongs to (taken from the row itself, OLD on delete). No foreign key on purpose: the trail outlives the organization.';
 COMMENT ON COLUMN public.audit_logs.user_id IS 'The actor: auth.uid() of the request that made the change; NULL = system (no signed-in user: the owner, migrations, service_role, seeds).';
 COMMENT ON COLUMN public.audit_logs.action IS 'INSERT, UPDATE, DELETE (hard delete), SOFT_DELETE (deleted_at set) or RESTORE (deleted_at cleared).';
@@ -100,7 +100,7 @@ COMMENT ON COLUMN public.audit_logs.table_name IS 'Table of the changed row, wit
 COMMENT ON COLUMN public.audit_logs.record_id IS 'Primary key of the changed row (the profile id, the organization id, ...).';
 COMMENT ON COLUMN public.audit_logs.old_data IS 'The whole row before the change, as JSON; NULL for INSERT.';
 COMMENT ON COLUMN public.audit_logs.new_data IS 'The whole row after the change, as JSON; NULL for DELETE.';
-COMMENT ON COLUMN public.audit_logs.created_at IS 'When the change was recorded (start of its transaction).';
+COMMENT ON COLUMN public.audit_logs.created_at IS 'When the change was recorded (clock_timestamp(): rows of one transaction keep their order). The partition key: one partition per calendar month in UTC.';
 
 CREATE TABLE public.customers (
   id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -311,8 +311,8 @@ COMMENT ON INDEX public.idx_ai_usage_org_date IS 'Tenant key first: the ai_usage
 CREATE INDEX idx_ai_usage_user ON public.ai_usage_log USING btree (user_id);
 COMMENT ON INDEX public.idx_ai_usage_user IS 'A member''s own usage rows (the ai_usage_log policy''s second branch).';
 
-CREATE INDEX idx_audit_logs_org_created ON public.audit_logs USING btree (organization_id, created_at);
-COMMENT ON INDEX public.idx_audit_logs_org_created IS 'An organization''s trail in time order: the audit_logs policy and its readers.';
+CREATE INDEX idx_audit_logs_org_created ON public.audit_logs USING btree (organization_id, created_at, id);
+COMMENT ON INDEX public.idx_audit_logs_org_created IS 'An organization''s trail in keyset order (created_at, id), in every partition: the audit_logs policy and readAuditTrail, newest first.';
 
 CREATE INDEX idx_customers_org_created ON public.customers USING btree (organization_id, created_at);
 COMMENT ON INDEX public.idx_customers_org_created IS 'Tenant key first: the customers policies, the foreign key to organizations, newest-first listings.';
@@ -531,6 +531,186 @@ end
 $function$;
 COMMENT ON FUNCTION private.audit_logs_append_only() IS 'BEFORE UPDATE/DELETE/TRUNCATE statement trigger on audit_logs: always raises 42501, whoever the caller (service_role and the owner included).';
 REVOKE ALL ON FUNCTION private.audit_logs_append_only() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_logs_ensure_partition(p_month date)
+ RETURNS text
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  first_day date := date_trunc('month', p_month)::date;
+  name text := 'audit_logs_' || to_char(first_day, 'YYYY_MM');
+begin
+  if to_regclass(format('private.%I', name)) is not null then
+    return 'private.' || name;
+  end if;
+  execute format('create table private.%I partition of public.audit_logs for values from (%L) to (%L)', name,
+                 to_char(first_day, 'YYYY-MM-DD') || ' 00:00:00+00',
+                 to_char((first_day + interval '1 month')::date, 'YYYY-MM-DD') || ' 00:00:00+00');
+  perform private.audit_logs_protect_partition(name);
+  return 'private.' || name;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_logs_ensure_partition(p_month date) IS 'Creates (if missing) the partition private.audit_logs_YYYY_MM of public.audit_logs for the UTC month of p_month, protected by private.audit_logs_protect_partition; returns its name.';
+REVOKE ALL ON FUNCTION private.audit_logs_ensure_partition(p_month date) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_logs_maintain(p_months_ahead integer DEFAULT 3)
+ RETURNS TABLE(partition_name text, action text, rows bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  this_month date := date_trunc('month', now() at time zone 'UTC')::date;
+  i integer;
+  name text;
+  s record;
+begin
+  if p_months_ahead is null or p_months_ahead < 0 or p_months_ahead > 120 then
+    raise exception 'months ahead must be from 0 to 120, not %', p_months_ahead using errcode = '22023';
+  end if;
+  if to_regclass('private.audit_logs_default') is null then
+    create table private.audit_logs_default partition of public.audit_logs default;
+    perform private.audit_logs_protect_partition('audit_logs_default');
+    partition_name := 'private.audit_logs_default'; action := 'created'; rows := 0;
+    return next;
+  end if;
+  for s in select * from private.audit_logs_sweep_default() loop
+    partition_name := s.partition_name; action := 'moved'; rows := s.moved;
+    return next;
+  end loop;
+  for i in 0 .. p_months_ahead loop
+    name := 'audit_logs_' || to_char(this_month + make_interval(months => i), 'YYYY_MM');
+    if to_regclass(format('private.%I', name)) is null then
+      partition_name := private.audit_logs_ensure_partition((this_month + make_interval(months => i))::date);
+      action := 'created'; rows := 0;
+      return next;
+    end if;
+  end loop;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_logs_maintain(p_months_ahead integer) IS 'Partition upkeep of public.audit_logs: ensures the default partition, the current month and p_months_ahead more (default 3), and moves rows out of the default partition. Returns one row per partition created or filled. Run by tenantry migrate and seed, and monthly by pg_cron on Supabase.';
+REVOKE ALL ON FUNCTION private.audit_logs_maintain(p_months_ahead integer) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.audit_logs_maintain(p_months_ahead integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_logs_protect_partition(p_name text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  execute format('revoke all on table private.%I from public, anon, authenticated, service_role', p_name);
+  execute format('alter table private.%I enable row level security', p_name);
+  execute format('create trigger audit_logs_append_only before update or delete or truncate on private.%I '
+                 'for each statement execute function private.audit_logs_append_only()', p_name);
+  execute format('comment on trigger audit_logs_append_only on private.%I is %L', p_name,
+                 'Refuses UPDATE, DELETE and TRUNCATE of this partition, for everyone (the trigger of public.audit_logs does not fire for statements aimed at a partition).');
+  execute format('comment on table private.%I is %L', p_name,
+                 'A partition of public.audit_logs: read and written through it only. No policies, no grants to API roles, append-only.');
+end
+$function$;
+COMMENT ON FUNCTION private.audit_logs_protect_partition(p_name text) IS 'Protects a partition of public.audit_logs on its own: no privileges for API roles, row level security with no policy, the append-only trigger.';
+REVOKE ALL ON FUNCTION private.audit_logs_protect_partition(p_name text) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_logs_prune(p_before date)
+ RETURNS TABLE(month text, rows bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+ SET lock_timeout TO '5s'
+AS $function$
+declare
+  keep_from date := (date_trunc('month', now() at time zone 'UTC') - interval '1 month')::date;
+  p record;
+  names text[] := '{}';
+  months text[] := '{}';
+  total bigint := 0;
+  name text;
+begin
+  if p_before is null or p_before <> date_trunc('month', p_before)::date then
+    raise exception 'prune takes the first day of a month, not %', p_before using errcode = '22023';
+  end if;
+  if p_before > keep_from then
+    raise exception 'refusing to prune % or later: the current and the previous month are kept',
+      to_char(keep_from, 'YYYY-MM') using errcode = '22023';
+  end if;
+  perform private.audit_logs_sweep_default();
+
+  create temporary table audit_prune_counts (organization_id uuid, n bigint) on commit drop;
+  for p in
+    select c.relname::text as name, to_date(substr(c.relname, 12), 'YYYY_MM') as first_day
+      from pg_catalog.pg_inherits i
+      join pg_catalog.pg_class c on c.oid = i.inhrelid
+     where i.inhparent = 'public.audit_logs'::regclass
+       and c.relnamespace = 'private'::regnamespace
+       and c.relname ~ '^audit_logs_[0-9]{4}_[0-9]{2}$'
+       and to_date(substr(c.relname, 12), 'YYYY_MM') < p_before
+     order by 2
+  loop
+    -- Nothing may be written into the month between counting and dropping it.
+    execute format('lock table private.%I in share mode', p.name);
+    execute format('insert into pg_temp.audit_prune_counts select organization_id, count(*) from private.%I group by 1', p.name);
+    execute format('select count(*) from private.%I', p.name) into rows;
+    month := to_char(p.first_day, 'YYYY-MM');
+    names := names || p.name;
+    months := months || month;
+    total := total + rows;
+    return next;
+  end loop;
+  -- From the first DETACH on, audit_logs is locked (ACCESS EXCLUSIVE) until commit: only quick steps follow.
+  foreach name in array names loop
+    execute format('alter table public.audit_logs detach partition private.%I', name);
+    execute format('drop table private.%I', name);
+  end loop;
+
+  insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+  select c.organization_id, auth.uid(), 'DELETE', 'audit_logs', null,
+         jsonb_build_object('pruned_months', to_jsonb(months), 'rows', sum(c.n), 'rows_all_organizations', total,
+                            'by', coalesce(nullif(auth.role(), ''), session_user::text)),
+         null
+    from pg_temp.audit_prune_counts c
+   group by c.organization_id;
+  drop table pg_temp.audit_prune_counts;
+end
+$function$;
+COMMENT ON FUNCTION private.audit_logs_prune(p_before date) IS 'Retention: detaches and drops every monthly partition of public.audit_logs before p_before (a first day of a month), never the current or the previous month, and files one DELETE row (table audit_logs) per organization that lost rows, saying the months, its rows and the total. Owner and service_role only.';
+REVOKE ALL ON FUNCTION private.audit_logs_prune(p_before date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.audit_logs_prune(p_before date) TO service_role;
+
+CREATE OR REPLACE FUNCTION private.audit_logs_sweep_default()
+ RETURNS TABLE(partition_name text, moved bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  m record;
+  has_rows boolean;
+begin
+  execute 'select exists (select 1 from private.audit_logs_default)' into has_rows;
+  if not has_rows then
+    return;
+  end if;
+  alter table public.audit_logs detach partition private.audit_logs_default;
+  alter table private.audit_logs_default rename to audit_logs_default_swept;
+  for m in execute
+    'select date_trunc(''month'', d.created_at at time zone ''UTC'')::date as first_day, count(*) as n
+       from private.audit_logs_default_swept d group by 1 order by 1'
+  loop
+    partition_name := private.audit_logs_ensure_partition(m.first_day);
+    moved := m.n;
+    return next;
+  end loop;
+  create table private.audit_logs_default partition of public.audit_logs default;
+  perform private.audit_logs_protect_partition('audit_logs_default');
+  execute 'insert into public.audit_logs select * from private.audit_logs_default_swept';
+  execute 'drop table private.audit_logs_default_swept';
+end
+$function$;
+COMMENT ON FUNCTION private.audit_logs_sweep_default() IS 'Moves rows found in the default partition of public.audit_logs into their monthly partitions (detach, create, re-insert, drop: no row updated or deleted); returns the rows moved per partition.';
+REVOKE ALL ON FUNCTION private.audit_logs_sweep_default() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.audit_organization()
  RETURNS trigger

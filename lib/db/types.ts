@@ -135,9 +135,9 @@ export type AiUsage = Selectable<AiUsageTable>
 export type NewAiUsage = Insertable<AiUsageTable>
 export type AiUsageUpdate = Updateable<AiUsageTable>
 
-/** Append-only audit trail, written by triggers only: one row per changed row of customers, revenue and activities, per update or delete of an organization, per change of a profile's role or organization. Read by the organization's admins; nobody may update, delete or truncate it. */
+/** Append-only audit trail, written by triggers only: one row per changed row of customers, revenue and activities, per update or delete of an organization, per change of a profile's role or organization. Read by the organization's admins; nobody may update, delete or truncate it. Partitioned by month on created_at (partitions in schema private, kept by private.audit_logs_maintain, dropped by private.audit_logs_prune). */
 export interface AuditLogTable {
-  /** Primary key. */
+  /** Primary key, with created_at (the partition key). */
   id: Generated<string>
   /** Organization the changed row belongs to (taken from the row itself, OLD on delete). No foreign key on purpose: the trail outlives the organization. */
   organization_id: string
@@ -153,7 +153,7 @@ export interface AuditLogTable {
   old_data: JsonObjectColumn | null
   /** The whole row after the change, as JSON; NULL for DELETE. */
   new_data: JsonObjectColumn | null
-  /** When the change was recorded (start of its transaction). */
+  /** When the change was recorded (clock_timestamp(): rows of one transaction keep their order). The partition key: one partition per calendar month in UTC. */
   created_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export type AuditLog = Selectable<AuditLogTable>

@@ -62,6 +62,11 @@ export interface Table {
   comment: string | null
   rls: boolean
   forceRls: boolean
+  /**
+   * For a partitioned table, its partition key as pg_get_partkeydef gives it (`RANGE (created_at)`), else
+   * null. Its partitions are not tables of the model: they come and go with the data (audit_logs' months).
+   */
+  partitionKey: string | null
   columns: Column[]
   /** Primary key, unique, check, exclusion, then foreign key constraints, each group by name. */
   constraints: Constraint[]
@@ -166,7 +171,9 @@ const KEY_COLUMNS = (keys: string, rel: string) => sql.raw(
           join pg_catalog.pg_attribute a on a.attrelid = ${rel} and a.attnum = u.attnum order by u.i)`,
 )
 
-interface TableRow { oid: string; schema: string; name: string; qname: string; comment: string | null; rls: boolean; force_rls: boolean }
+interface TableRow {
+  oid: string; schema: string; name: string; qname: string; comment: string | null; rls: boolean; force_rls: boolean; partition_key: string | null
+}
 interface ColumnRow {
   table_oid: string
   name: string
@@ -209,7 +216,7 @@ async function read<DB>(trx: Kysely<DB>, schemas: readonly string[]): Promise<Ca
              n.nspname, c.relname) as what
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = any(${schemas}::text[]) and c.relkind not in ('r', 'i')
+     where n.nspname = any(${schemas}::text[]) and c.relkind not in ('r', 'i', 'p', 'I')
        and not (c.relkind = 'S' and exists (select 1 from pg_catalog.pg_depend d
                  where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'i'))
        and not ${EXTENSION_MEMBER('pg_catalog.pg_class', 'c.oid')}
@@ -229,10 +236,10 @@ async function read<DB>(trx: Kysely<DB>, schemas: readonly string[]): Promise<Ca
   const tableRows = await sql<TableRow>`
     select c.oid::text as oid, n.nspname as schema, c.relname as name, format('%I.%I', n.nspname, c.relname) as qname,
            pg_catalog.obj_description(c.oid, 'pg_class') as comment,
-           c.relrowsecurity as rls, c.relforcerowsecurity as force_rls
+           c.relrowsecurity as rls, c.relforcerowsecurity as force_rls, pg_catalog.pg_get_partkeydef(c.oid) as partition_key
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = any(${schemas}::text[]) and c.relkind = 'r'
+     where n.nspname = any(${schemas}::text[]) and c.relkind in ('r', 'p') and not c.relispartition
        and not ${EXTENSION_MEMBER('pg_catalog.pg_class', 'c.oid')}
      order by n.nspname collate "C", c.relname collate "C"`.execute(trx)
   const tableOids = tableRows.rows.map((t) => t.oid)
@@ -241,7 +248,7 @@ async function read<DB>(trx: Kysely<DB>, schemas: readonly string[]): Promise<Ca
   const referencedRows = await sql<TableRow>`
     select c.oid::text as oid, n.nspname as schema, c.relname as name, format('%I.%I', n.nspname, c.relname) as qname,
            pg_catalog.obj_description(c.oid, 'pg_class') as comment,
-           c.relrowsecurity as rls, c.relforcerowsecurity as force_rls
+           c.relrowsecurity as rls, c.relforcerowsecurity as force_rls, pg_catalog.pg_get_partkeydef(c.oid) as partition_key
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      where c.oid in (select k.confrelid from pg_catalog.pg_constraint k
@@ -285,7 +292,9 @@ async function read<DB>(trx: Kysely<DB>, schemas: readonly string[]): Promise<Ca
      order by k.conrelid, array_position(array['p', 'u', 'c', 'x', 'f']::text[], k.contype::text), k.conname collate "C"`.execute(trx)
 
   const indexes = await sql<Index>`
-    select format('%I.%I', n.nspname, ic.relname) as qname, pg_catalog.pg_get_indexdef(i.indexrelid) as def,
+    select format('%I.%I', n.nspname, ic.relname) as qname,
+           -- An index of a partitioned table reads 'ON ONLY': as written, CREATE INDEX ... ON builds it on every partition.
+           replace(pg_catalog.pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') as def,
            pg_catalog.obj_description(i.indexrelid, 'pg_class') as comment
       from pg_catalog.pg_index i
       join pg_catalog.pg_class ic on ic.oid = i.indexrelid
@@ -342,7 +351,7 @@ async function read<DB>(trx: Kysely<DB>, schemas: readonly string[]): Promise<Ca
       from pg_catalog.pg_trigger t
       join pg_catalog.pg_class c on c.oid = t.tgrelid
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-     where not t.tgisinternal
+     where not t.tgisinternal and not c.relispartition
        and (t.tgrelid = any(${tableOids}::oid[]) or t.tgfoid = any(${functionOids}::oid[]))
      order by n.nspname collate "C", c.relname collate "C", t.tgname collate "C"`.execute(trx)
 
@@ -419,6 +428,7 @@ async function read<DB>(trx: Kysely<DB>, schemas: readonly string[]): Promise<Ca
       comment: t.comment,
       rls: t.rls,
       forceRls: t.force_rls,
+      partitionKey: t.partition_key,
       columns: (columnsOf.get(t.oid) ?? []).map((c) => ({
         name: c.name,
         ident: c.ident,

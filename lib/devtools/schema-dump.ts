@@ -145,7 +145,8 @@ export function renderSchema(cat: Catalog): string {
   for (const t of cat.tables) {
     const inline = t.constraints.filter((k) => k.kind !== 'f')
     const lines = [...t.columns.map(columnLine), ...inline.map((k) => `  CONSTRAINT ${k.ident} ${k.def}`)]
-    out.push('', `CREATE TABLE ${t.qname} (`, lines.join(',\n'), ');')
+    // A partitioned table's partitions are data, not schema (audit_logs' months): only the parent is shown.
+    out.push('', `CREATE TABLE ${t.qname} (`, lines.join(',\n'), t.partitionKey === null ? ');' : `) PARTITION BY ${t.partitionKey};`)
     out.push(...commentOn(`TABLE ${t.qname}`, t.comment))
     for (const c of t.columns) out.push(...commentOn(`COLUMN ${t.qname}.${c.ident}`, c.comment))
     for (const k of inline) out.push(...commentOn(`CONSTRAINT ${k.ident} ON ${t.qname}`, k.comment))
