@@ -3,33 +3,28 @@
 // and leave the database exactly as it was (invitations, profiles and the audit trail compared).
 import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import {
   asAnon, asService, asSystem, asUser, ConflictError, InvalidInputError, NotAuthorizedError, NotFoundError,
 } from '../lib/db/index.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
 import { expectError } from './support/expect-error.js'
-import { type Cast, createCast } from './support/fixtures.js'
+import { useCast } from './support/fixtures.js'
 import {
   accept, confirmAll, createUser, decline, expire, invitation, invite, type Invited, leave, myInvitations, revoke,
 } from './support/invitations.js'
 
-let t: TestDb
-let cast: Cast
+const t = useFreshDb()
+const cast = useCast(t)
 /** A confirmed outsider with an invitation to A waiting. */
 let ivy: string
 let ivyInvite: Invited
 
-before(async () => {
-  t = await freshDb()
-  cast = await createCast(t.db)
+t.before(async () => {
   await confirmAll(t.db)
   ivy = await createUser(t.db, 'ivy@example.com')
   ivyInvite = await invite(t.db, cast.a.adminId, 'ivy@example.com')
-})
-after(async () => {
-  await t?.close()
 })
 
 /** Invitations, profiles and the audit trail, as one comparable value. */

@@ -4,27 +4,21 @@
 // in test/invitations-race.test.ts.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { asSystem, asUser, ConflictError, InvalidInputError } from '../lib/db/index.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
 import { expectError } from './support/expect-error.js'
-import { type Cast, createCast } from './support/fixtures.js'
+import { useCast } from './support/fixtures.js'
 import {
   accept, allInvitations, confirmAll, auditCount, auditSince, createUser, decline, expire, invitation, invite, leave,
   myInvitations, revoke,
 } from './support/invitations.js'
 
-let t: TestDb
-let cast: Cast
-
-before(async () => {
-  t = await freshDb()
-  cast = await createCast(t.db)
+const t = useFreshDb()
+const cast = useCast(t)
+t.before(async () => {
   await confirmAll(t.db)
-})
-after(async () => {
-  await t?.close()
 })
 
 async function profile(id: string) {

@@ -14,7 +14,7 @@ import pg from 'pg'
 import { migrate, MigrationError, migrationPlan, migrationStatus, readMigrationFiles } from '../lib/migrate/index.js'
 import { createDb } from '../lib/db/index.js'
 import { MIGRATIONS_DIR, PROJECT_ROOT } from '../lib/paths.js'
-import { createServerDatabase, freshDb, onServer, type TestDb } from './support/db.js'
+import { createServerDatabase, onServer, useFreshDb } from './support/db.js'
 
 describe('migrationPlan (the Supabase CLI 2.117.0 way)', () => {
   const s = (...statements: string[]): string[] => statements
@@ -42,15 +42,13 @@ describe('migrationPlan (the Supabase CLI 2.117.0 way)', () => {
 })
 
 describe('files the migrator refuses, changing nothing', () => {
-  let t: TestDb
+  const t = useFreshDb()
   let dir: string
-  before(async () => {
-    t = await freshDb()
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tenantry-refused-'))
     cpSync(MIGRATIONS_DIR, dir, { recursive: true })
   })
-  after(async () => {
-    await t?.close()
+  after(() => {
     rmSync(dir, { recursive: true, force: true })
   })
 
@@ -73,15 +71,13 @@ describe('files the migrator refuses, changing nothing', () => {
 })
 
 describe('lock_timeout and retries on a live table', { skip: !onServer && 'needs PostgreSQL: the embedded database has one session, nothing else can hold a lock' }, () => {
-  let t: TestDb
+  const t = useFreshDb()
   let dir: string
-  before(async () => {
-    t = await freshDb()
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tenantry-locks-'))
     cpSync(MIGRATIONS_DIR, dir, { recursive: true })
   })
-  after(async () => {
-    await t?.close()
+  after(() => {
     rmSync(dir, { recursive: true, force: true })
   })
 

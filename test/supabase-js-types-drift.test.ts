@@ -6,21 +6,15 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { sql } from 'kysely'
 import { asSystem } from '../lib/db/index.js'
 import { REGENERATE } from '../lib/devtools/regenerate.js'
 import { renderSupabaseTypes } from '../lib/devtools/supabase-types.js'
 import { SUPABASE_TYPES_FILE } from '../lib/paths.js'
-import { freshDb, onServer, type TestDb } from './support/db.js'
+import { onServer, useFreshDb } from './support/db.js'
 
-let h: TestDb
-before(async () => {
-  h = await freshDb()
-})
-after(async () => {
-  await h?.close()
-})
+const h = useFreshDb()
 
 function firstDifference(fresh: string, committed: string): string {
   const a = fresh.split('\n')
