@@ -337,7 +337,9 @@ export interface RequestSessionOptions extends SessionOptions, VerifyAccessToken
  * Runs fn in one transaction as whoever the request's access token proves: no token -> anon; a user
  * token -> that user, with the token's claims as request.jwt.claims (what Supabase's API does); the
  * anon key -> anon; a service_role token -> service_role only with allowServiceRole. A token that
- * fails verification is an AccessTokenError before any query runs.
+ * fails verification is an AccessTokenError before any query runs. Only null or undefined mean "no
+ * token": an empty string is refused as malformed, so a header that was sent but lost its token is
+ * not quietly served as anon.
  */
 export async function asRequest<T>(
   db: Kysely<Database>,
