@@ -30,6 +30,7 @@ async function digest(db: Kysely<Database>): Promise<Record<string, string>> {
     activities: 'select * from public.activities',
     ai_usage_log: 'select * from public.ai_usage_log',
     user_preferences: 'select user_id, theme_preference from public.user_preferences',
+    invitations: 'select id, organization_id, email, role, status, invited_by, accepted_by from public.invitations',
   }
   const out: Record<string, string> = {}
   for (const [name, query] of Object.entries(parts)) {
@@ -113,9 +114,22 @@ describe('seedDatabase', () => {
     assert.deepEqual(audit.rows, [
       { table_name: 'activities', action: 'INSERT', n: first.counts.activities, by_user: 0 },
       { table_name: 'customers', action: 'INSERT', n: first.counts.customers, by_user: 0 },
+      { table_name: 'invitations', action: 'INSERT', n: first.counts.invitations, by_user: 0 },
       { table_name: 'profiles', action: 'UPDATE', n: members, by_user: 0 },
       { table_name: 'revenue', action: 'INSERT', n: first.counts.revenue, by_user: 0 },
     ])
+  })
+
+  it('gives organizations invitations in every state: pending, expired, revoked, declined, accepted by a member', async () => {
+    const r = await sql<{ state: string; n: number }>`
+      select case when status = 'pending' and expires_at <= now() then 'expired' else status end as state, count(*)::int as n
+        from public.invitations group by 1 order by 1`.execute(t.db)
+    assert.deepEqual(r.rows.map((x) => x.state), ['accepted', 'declined', 'expired', 'pending', 'revoked'])
+    assert.equal(r.rows.reduce((a, x) => a + x.n, 0), first.counts.invitations)
+    const accepted = await sql<{ wrong: number }>`
+      select count(*)::int as wrong from public.invitations i left join public.profiles p on p.id = i.accepted_by
+       where i.status = 'accepted' and (p.organization_id is distinct from i.organization_id or p.email <> i.email or i.ended_at <> p.created_at)`.execute(t.db)
+    assert.equal(accepted.rows[0]?.wrong, 0, 'an accepted invitation is its member\'s, ended when they joined')
   })
 
   it('looks like a business: statuses, seasonality, churn, roles, metadata', async () => {

@@ -126,7 +126,7 @@ export function formatSeedResult(result: SeedResult, where: string): string[] {
   const lines = [
     `seeded ${where} in ${result.seconds.toFixed(1)} s (seed ${result.config.seed}, 24 months to ${result.config.endMonth})`,
     `  organizations ${n(c.organizations)}, users ${n(c.users)}, customers ${n(c.customers)}`,
-    `  revenue ${n(c.revenue)} rows${rate}, activities ${n(c.activities)}, AI usage ${n(c.aiUsage)}`,
+    `  revenue ${n(c.revenue)} rows${rate}, activities ${n(c.activities)}, AI usage ${n(c.aiUsage)}, invitations ${n(c.invitations)}`,
     '  (audit rows and customers\' revenue totals were written by the triggers)',
     'sign in as (npx tenantry sql "..." --as <email>):',
     ...result.logins.map((l) => `  ${l.email.padEnd(44)} ${l.role}${l.organization ? ` of ${l.organization}` : ''}`),

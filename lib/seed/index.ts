@@ -8,7 +8,7 @@
 import { type Kysely, sql } from 'kysely'
 import { asSystem, type Database, maintainAuditPartitions, TenantryError } from '../db/index.js'
 import { customerBatches, customerCount, lastCompleteMonth, type Plan, planTenants, type SeedConfig } from './plan.js'
-import { writeAiUsage, writeCustomerBatch, writeTenants } from './write.js'
+import { writeAiUsage, writeCustomerBatch, writeInvitations, writeTenants } from './write.js'
 
 export { lastCompleteMonth, planTenants, type SeedConfig } from './plan.js'
 
@@ -31,6 +31,7 @@ export interface SeedCounts {
   revenue: number
   activities: number
   aiUsage: number
+  invitations: number
 }
 
 export interface SeedProgress {
@@ -128,13 +129,14 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
   await maintainAuditPartitions(db)
 
   const started = performance.now()
-  const counts: SeedCounts = { organizations: 0, users: 0, customers: 0, revenue: 0, activities: 0, aiUsage: 0 }
+  const counts: SeedCounts = { organizations: 0, users: 0, customers: 0, revenue: 0, activities: 0, aiUsage: 0, invitations: 0 }
   const total = customerCount(plan)
   const report = (phase: SeedProgress['phase'], done: number, of: number): void =>
     options.onProgress?.({ phase, done, total: of, counts: { ...counts } })
 
   report('tenants', 0, total)
   Object.assign(counts, await asSystem(db, (trx) => writeTenants(trx, plan)))
+  counts.invitations = await asSystem(db, (trx) => writeInvitations(trx, plan))
 
   const customersStarted = performance.now()
   report('customers', 0, total)

@@ -22,7 +22,7 @@ export interface SeedConfig {
 const STREAM = { orgs: 0, users: 1, customers: 2 } as const
 
 /** Id kinds: the second group of the UUIDs the seed makes. */
-export const ID_KIND = { organization: 1, user: 2, customer: 3, revenue: 4, activity: 5, aiUsage: 6, aiQuery: 7 } as const
+export const ID_KIND = { organization: 1, user: 2, customer: 3, revenue: 4, activity: 5, aiUsage: 6, aiQuery: 7, invitation: 8 } as const
 
 /**
  * Deterministic ids: `<seed>-<kind>-8000-8000-<counter>` (RFC 9562 version 8, "custom"). Ordered by
@@ -214,6 +214,50 @@ export function planTenants(config: SeedConfig): Plan {
   // Someone who signed up and never joined or created an organization: sees nothing.
   addUser(null, 'member', 'freelance.example')
   return { config, calendar: cal, orgs, users }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invitations
+// ---------------------------------------------------------------------------------------------
+
+export type InvitationKind = 'pending' | 'expired' | 'revoked' | 'declined' | 'accepted'
+
+export interface PlannedInvitation {
+  id: string
+  orgIndex: number
+  kind: InvitationKind
+  email: string
+  role: 'admin' | 'member'
+  /** The admin who invited (the organization's first). */
+  invitedBy: string
+  /** For 'accepted': the member who joined through it (the organization's first member). */
+  acceptedBy: string | null
+}
+
+/**
+ * A few invitations per organization, every state represented across them: each organization's first
+ * member joined through an accepted one; every second organization has one pending, every third one
+ * expired, every fourth (from the second) one revoked, every fifth (from the third) one declined.
+ * Their tokens are never known (the writer stores the hash of a random value): they show the
+ * lifecycle, nobody can accept them.
+ */
+export function planInvitations(plan: Plan): PlannedInvitation[] {
+  const out: PlannedInvitation[] = []
+  for (const org of plan.orgs) {
+    const admin = plan.users.find((u) => u.orgIndex === org.index && u.role === 'admin')
+    if (!admin) continue
+    const member = plan.users.find((u) => u.orgIndex === org.index && u.role === 'member')
+    const add = (kind: InvitationKind, email: string, role: 'admin' | 'member', acceptedBy: string | null = null): void => {
+      out.push({ id: seedId(plan.config.seed, ID_KIND.invitation, out.length), orgIndex: org.index, kind, email, role, invitedBy: admin.id, acceptedBy })
+    }
+    const domain = `${org.slug}.example`
+    if (member) add('accepted', member.email, 'member', member.id)
+    if (org.index % 2 === 0) add('pending', `new.hire@${domain}`, org.index % 4 === 0 ? 'admin' : 'member')
+    if (org.index % 3 === 0) add('expired', `late.reply@${domain}`, 'member')
+    if (org.index % 4 === 1) add('revoked', `wrong.person@${domain}`, 'member')
+    if (org.index % 5 === 2) add('declined', `not.interested@${domain}`, 'member')
+  }
+  return out
 }
 
 // ---------------------------------------------------------------------------------------------

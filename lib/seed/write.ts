@@ -7,7 +7,7 @@
 // revenue triggers, profiles from the auth.users trigger, audit rows from the audit triggers.
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Database } from '../db/index.js'
-import { ID_KIND, idPrefix, type Plan, type PlannedCustomer, type PlannedUser } from './plan.js'
+import { ID_KIND, idPrefix, type Plan, type PlannedCustomer, type PlannedUser, planInvitations } from './plan.js'
 
 type Db = Kysely<Database>
 
@@ -63,6 +63,37 @@ export async function writeTenants(db: Db, plan: Plan): Promise<{ organizations:
     insert into public.user_preferences (user_id, theme_preference)
     select * from unnest(${themed.map((u) => u.id)}::uuid[], ${themed.map((u) => u.theme)}::text[])`.execute(db)
   return { organizations: orgs.length, users: users.length }
+}
+
+/**
+ * The planned invitations (planInvitations), in their final states, as the system. Dates follow the
+ * data: an accepted one was made two days before its member joined and ended when they did; an expired
+ * one ran out before the end of the history; the others are recent, and pending ones valid for a week
+ * from now. The token hash is the sha256 of a random value: no token exists for a seeded invitation.
+ */
+export async function writeInvitations(db: Db, plan: Plan): Promise<number> {
+  const planned = planInvitations(plan)
+  if (planned.length === 0) return 0
+  const r = await sql`
+    insert into public.invitations
+      (id, organization_id, email, role, token_hash, invited_by, status, accepted_by, created_at, expires_at, ended_at)
+    select i.id, o.id, i.email, i.role, sha256(uuid_send(gen_random_uuid())), i.invited_by,
+           case i.kind when 'expired' then 'pending' else i.kind end, i.accepted_by,
+           d.created_at, d.created_at + interval '7 days',
+           case when i.kind in ('pending', 'expired') then null
+                when i.kind = 'accepted' then d.created_at + interval '2 days'
+                else d.created_at + interval '1 day' end
+      from unnest(${planned.map((i) => i.id)}::uuid[], ${planned.map((i) => plan.orgs[i.orgIndex]?.id ?? null)}::uuid[],
+                  ${planned.map((i) => i.kind)}::text[], ${planned.map((i) => i.email)}::text[], ${planned.map((i) => i.role)}::text[],
+                  ${planned.map((i) => i.invitedBy)}::uuid[], ${planned.map((i) => i.acceptedBy)}::uuid[])
+           as i(id, org_id, kind, email, role, invited_by, accepted_by)
+      join public.organizations o on o.id = i.org_id
+      left join public.profiles p on p.id = i.accepted_by
+     cross join lateral (select case i.kind
+              when 'accepted' then p.created_at - interval '2 days'
+              when 'expired' then ${plan.calendar.end}::timestamptz - interval '20 days'
+              else now() - interval '1 day' * (1 + mod(hashtext(i.email)::bigint + 2147483648, 5)) end as created_at) d`.execute(db)
+  return Number(r.numAffectedRows ?? 0)
 }
 
 export interface BatchCounts {
