@@ -13,8 +13,8 @@ import {
   AccessTokenError, type AccessTokenKeys, type AccessTokenRejection, asRequest, asSystem, bearerToken, NotAuthorizedError,
   verifyAccessToken, type VerifyAccessTokenOptions,
 } from '../lib/db/index.js'
-import { freshDb, type TestDb } from './support/db.js'
-import { type Cast, createCast } from './support/fixtures.js'
+import { useFreshDb } from './support/db.js'
+import { useCast } from './support/fixtures.js'
 
 const SECRET = 'a-test-secret-of-at-least-thirty-two-characters'
 const OTHER_SECRET = 'another-secret-also-at-least-thirty-two-characters'
@@ -79,8 +79,8 @@ async function rejects(promise: Promise<unknown>, reason: AccessTokenRejection):
   return caught
 }
 
-let t: TestDb
-let cast: Cast
+const t = useFreshDb()
+const cast = useCast(t)
 let deletedUserId: string
 let es256: KeyPair
 let es256Rotated: KeyPair
@@ -102,8 +102,6 @@ async function listen(s: Server): Promise<string> {
 }
 
 before(async () => {
-  t = await freshDb()
-  cast = await createCast(t.db)
   deletedUserId = randomUUID()
   es256 = await generateKeyPair('ES256', { extractable: true })
   es256Rotated = await generateKeyPair('ES256', { extractable: true })
@@ -126,7 +124,6 @@ after(async () => {
   server?.closeAllConnections()
   silent?.closeAllConnections()
   await Promise.all([server, silent].map((s) => new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()))))
-  await t?.close()
 })
 
 const secretKeys: AccessTokenKeys = { secret: SECRET }
