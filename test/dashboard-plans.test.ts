@@ -8,43 +8,25 @@
 // let PL/pgSQL cache a generic plan, with parameters too. Holds on the embedded database and on
 // PostgreSQL (DATABASE_URL).
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
 import { asSystem, asUser, type Database } from '../lib/db/index.js'
-import { buildDataset, type Dataset, type TenantRef } from '../bench/dataset.js'
+import type { Dataset, TenantRef } from '../bench/dataset.js'
 import { explain, type PlanNode, planNodes } from '../bench/measure.js'
 import { dashboardParams } from '../bench/questions.js'
-import { freshDb, type TestDb } from './support/db.js'
+import { useFreshDb } from './support/db.js'
+import { seedForPlans } from './support/plans.js'
 
 const TENANT_TABLES = ['customers', 'revenue', 'activities', 'ai_usage_log', 'profiles'] as const
 type TenantTable = (typeof TENANT_TABLES)[number]
 
-let t: TestDb
+const t = useFreshDb()
 let dataset: Dataset
 /** Indexes of the tenant tables whose first column is organization_id, by table. */
-const orgIndexes = new Map<string, Set<string>>()
+let orgIndexes: Map<string, Set<string>>
 
-before(async () => {
-  t = await freshDb()
-  dataset = await buildDataset(t.db, {
-    organizations: 40, customers: 4000, revenue: 20_000, activities: 20_000, seed: 7, endMonth: '2025-06',
-  })
-  await sql`analyze`.execute(t.db)
-  const r = await sql<{ table_name: string; index_name: string }>`
-    select c.relname as table_name, i.relname as index_name
-      from pg_catalog.pg_index x
-      join pg_catalog.pg_class c on c.oid = x.indrelid
-      join pg_catalog.pg_class i on i.oid = x.indexrelid
-      join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = x.indkey[0]
-     where c.relnamespace = 'public'::regnamespace and a.attname = 'organization_id'`.execute(t.db)
-  for (const row of r.rows) {
-    const set = orgIndexes.get(row.table_name) ?? new Set<string>()
-    set.add(row.index_name)
-    orgIndexes.set(row.table_name, set)
-  }
-})
-after(async () => {
-  await t?.close()
+t.before(async () => {
+  ({ dataset, orgIndexes } = await seedForPlans(t.db))
 })
 
 /** The query after `return query` in a PL/pgSQL function's source. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { asSystem, asUser, type Database, setRequestClaims } from '../lib/db/index.js'
-import { buildDataset, type Dataset } from '../bench/dataset.js'
+import type { Dataset } from '../bench/dataset.js'
 import { explain, type PlanNode, planNodes } from '../bench/measure.js'
 import { dashboardParams, type DashboardParams } from '../bench/questions.js'
 
@@ -39,6 +39,7 @@ const DASHBOARD_QUERIES: { name: string; table: BusinessTable; build(db: Kysely<
   },
 ]
 import { useFreshDb } from './support/db.js'
+import { seedForPlans } from './support/plans.js'
 
 // The tables the dashboard's queries read (a deliberate subset of TABLES: the rest have no dashboard query).
 const BUSINESS_TABLES: readonly BusinessTable[] = ['customers', 'revenue', 'activities']
@@ -46,25 +47,10 @@ const BUSINESS_TABLES: readonly BusinessTable[] = ['customers', 'revenue', 'acti
 const t = useFreshDb()
 let dataset: Dataset
 /** Indexes of the business tables whose first column is organization_id, by table. */
-const orgIndexes = new Map<string, Set<string>>()
+let orgIndexes: Map<string, Set<string>>
 
 t.before(async () => {
-  dataset = await buildDataset(t.db, {
-    organizations: 40, customers: 4000, revenue: 20_000, activities: 20_000, seed: 7, endMonth: '2025-06',
-  })
-  await sql`analyze`.execute(t.db)
-  const r = await sql<{ table_name: string; index_name: string }>`
-    select c.relname as table_name, i.relname as index_name
-      from pg_catalog.pg_index x
-      join pg_catalog.pg_class c on c.oid = x.indrelid
-      join pg_catalog.pg_class i on i.oid = x.indexrelid
-      join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = x.indkey[0]
-     where c.relnamespace = 'public'::regnamespace and a.attname = 'organization_id'`.execute(t.db)
-  for (const row of r.rows) {
-    const set = orgIndexes.get(row.table_name) ?? new Set<string>()
-    set.add(row.index_name)
-    orgIndexes.set(row.table_name, set)
-  }
+  ({ dataset, orgIndexes } = await seedForPlans(t.db))
 })
 
 function describePlan(plan: PlanNode): string {
