@@ -193,7 +193,10 @@ Examples:
 
 Exit codes: 0 pruned (also when no month was old enough), 1 refused, declined or failed (nothing
 dropped), 2 cannot connect.`)
-    .action(async (options: DbCommandOptions & PruneOptions) => {
+    // The database options (--data-dir) are `audit`'s too, and commander gives them to the parent:
+    // read them merged.
+    .action(async (_: unknown, command: Command) => {
+      const options = command.optsWithGlobals<DbCommandOptions & PruneOptions>()
       const before = checkPruneBefore(options.before)
       if (!options.yes && !process.stdin.isTTY) {
         throw new UsageError('refusing to prune without --yes: stdin is not a terminal, so nobody can confirm')
@@ -241,7 +244,8 @@ Rows in the default partition fell outside every month that exists; \`tenantry m
 
 Example:
   $ tenantry audit partitions`)
-    .action(async (options: DbCommandOptions & { json?: boolean }) => {
+    .action(async (_: unknown, command: Command) => {
+      const options = command.optsWithGlobals<DbCommandOptions & { json?: boolean }>()
       const parts = await withDatabase(options, ({ handle }) => asSystem(handle.db, (trx) => listAuditPartitions(trx)))
       console.log(options.json ? toJson(parts) : renderTable(parts.map((p) => ({
         partition: p.partition, month: p.month ?? 'default', rows: p.rows.toLocaleString('en-US'),
@@ -256,7 +260,9 @@ export function register(program: Command): void {
       .command('audit')
       .description("show an organization's audit trail, newest first (prune: drop old months; partitions: list them)"),
   )
-    .requiredOption('--org <slug>', 'the organization, by slug')
+    // Checked in the action, not by commander: a required option of `audit` would be demanded of
+    // `audit prune` and `audit partitions` too.
+    .option('--org <slug>', 'the organization, by slug (required)')
     .option('--table <name>', `only rows about this table (${AUDITED_TABLES.join(', ')})`)
     .option('--actor <email>', 'only changes made by this user, or "system" for those made by no user')
     .option('--action <action>', `only this action (${AUDIT_ACTIONS.join(', ')})`)
@@ -273,9 +279,12 @@ Examples (the organization and user exist after \`npm start\` or a default \`ten
 
 Exit codes: 0 shown (also when nothing matches), 1 unknown organization or user, bad filter or failure,
 2 cannot connect.`)
-    .action(async (options: DbCommandOptions & AuditOptions & { json?: boolean }) => {
-      auditFilters(options) // a bad filter is reported before the database is opened
-      const entries = await withDatabase(options, ({ handle }) => readOrganizationAudit(handle.db, options))
+    .action(async (options: DbCommandOptions & Partial<AuditOptions> & { json?: boolean }) => {
+      const org = options.org
+      if (org === undefined) throw new UsageError("required option '--org <slug>' not specified")
+      const checked: AuditOptions = { ...options, org }
+      auditFilters(checked) // a bad filter is reported before the database is opened
+      const entries = await withDatabase(options, ({ handle }) => readOrganizationAudit(handle.db, checked))
       console.log(options.json ? toJson(entries) : renderAudit(entries))
     })
   registerPrune(audit)
