@@ -7,15 +7,15 @@
 //   - an accept races a replacement (a new invitation to the same address): the old token either
 //     joined (and then the new invitation is refused: already a member) or stopped working.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { asSystem, asUser, ConflictError, NotFoundError } from '../lib/db/index.js'
-import { freshDb, onServer, type TestDb } from './support/db.js'
+import { onServer, useFreshDb } from './support/db.js'
 import { accept, auditCount, auditSince, createUser, invitation, invite, revoke } from './support/invitations.js'
 
 const ROUNDS = Number(process.env.INVITATION_RACE_ROUNDS ?? 150)
 
-let t: TestDb
+const t = useFreshDb({ poolSize: 8, when: onServer })
 let adminA: string
 let adminB: string
 let orgA: string
@@ -40,15 +40,10 @@ async function race<T>(contenders: (() => Promise<T>)[]): Promise<PromiseSettled
   return Promise.allSettled(contenders.map((c) => c()))
 }
 
-before(async () => {
-  if (!onServer) return
-  t = await freshDb({ poolSize: 8 })
+t.before(async () => {
   ;({ admin: adminA, org: orgA } = await newOrg('race-admin-a@example.com', 'race-a'))
   ;({ admin: adminB, org: orgB } = await newOrg('race-admin-b@example.com', 'race-b'))
   ;({ admin: adminC, org: orgC } = await newOrg('race-admin-c@example.com', 'race-c'))
-})
-after(async () => {
-  await t?.close()
 })
 
 describe('invitation races', { skip: !onServer && 'needs a PostgreSQL server (DATABASE_URL): the embedded database runs one session at a time' }, () => {

@@ -10,12 +10,12 @@
 //   - no error escaped the session helpers (deadlocks and serialization failures were retried).
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import {
   asSystem, asUser, changeRole, type Database, NotAuthorizedError, NotFoundError, type ProfileRole, restore, softDelete, type SoftDeleteTable,
 } from '../lib/db/index.js'
-import { freshDb, onServer, type TestDb } from './support/db.js'
+import { onServer, useFreshDb } from './support/db.js'
 import { crossTenantRows, fingerprint, inconsistentCustomers, writtenSince } from './support/invariants.js'
 import { createTeam } from './support/teams.js'
 
@@ -50,13 +50,11 @@ function pick<T>(list: readonly T[]): T {
   return x
 }
 
-let h: TestDb
+const h = useFreshDb({ poolSize: POOL, when: onServer })
 let db: Kysely<Database>
 let orgs: OrgState[]
 
-before(async () => {
-  if (!onServer) return
-  h = await freshDb({ poolSize: POOL })
+h.before(async () => {
   db = h.db
   orgs = []
   for (let i = 0; i < ORGS; i++) {
@@ -73,9 +71,6 @@ before(async () => {
       revenue: [], activities: [],
     })
   }
-})
-after(async () => {
-  await h?.close()
 })
 
 interface Stats {

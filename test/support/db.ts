@@ -56,6 +56,11 @@ export interface FreshDbOptions {
   poolSize?: number
 }
 
+export interface FreshDbFixtureOptions extends FreshDbOptions {
+  /** false: no database at all, and the fixture's before() hooks do not run (for suites that skip themselves). */
+  when?: boolean
+}
+
 /** A migrated database of its own; `migrated: false` gives an empty one. Close it when done. */
 export async function freshDb(options: FreshDbOptions = {}): Promise<TestDb> {
   let handle: DbHandle
@@ -98,7 +103,8 @@ export interface FreshDbFixture extends Omit<TestDb, 'close'> {
  *   const t = useFreshDb()
  *   t.before(async () => { spare = await createAuthUser(t.db, 'spare@example.com') })
  */
-export function useFreshDb(options: FreshDbOptions = {}): FreshDbFixture {
+export function useFreshDb(options: FreshDbFixtureOptions = {}): FreshDbFixture {
+  const { when = true, ...dbOptions } = options
   let current: TestDb | undefined
   // The fixture's hooks in order: each starts when the previous one (the opening first) is done.
   let chain: Promise<void> = Promise.resolve()
@@ -107,23 +113,27 @@ export function useFreshDb(options: FreshDbOptions = {}): FreshDbFixture {
     return chain
   }
   const open = (): TestDb => {
-    if (!current) throw new Error('useFreshDb: the database is open from the before() hook to the after() hook of its suite only')
+    if (!current) throw new Error('useFreshDb: the database is open from the before() hook to the after() hook of its suite only (and with when: true)')
     return current
   }
+  const fixture: FreshDbFixture = {
+    get db() { return open().db },
+    get pool() { return open().pool },
+    get kind() { return open().kind },
+    get location() { return open().location },
+    get url() { return open().url },
+    before: (fn) => {
+      if (when) before(ordered(fn))
+    },
+  }
+  if (!when) return fixture
   before(ordered(async () => {
-    current = await freshDb(options)
+    current = await freshDb(dbOptions)
   }))
   after(async () => {
     await chain.catch(() => {}) // a failed setup failed its hook already; the database is closed all the same
     await current?.close()
     current = undefined
   })
-  return {
-    get db() { return open().db },
-    get pool() { return open().pool },
-    get kind() { return open().kind },
-    get location() { return open().location },
-    get url() { return open().url },
-    before: (fn) => before(ordered(fn)),
-  }
+  return fixture
 }
