@@ -1,6 +1,7 @@
 // Model-based fuzzing of the tenant promise. fast-check generates sequences of operations (reads,
 // inserts, updates, soft deletes, restores, hard deletes, role changes, removals, organization
-// creation, renames, preferences, AI usage, sign-ups) by random actors (the users of three or more
+// creation, renames, preferences, AI usage, sign-ups, invitations made, accepted, revoked, declined and
+// expired, members leaving) by random actors (the users of three or more
 // organizations, outsiders, anon, service_role, the system) through the typed flows of lib/db and
 // plain Kysely in asUser/asAnon/asService/asSystem. A model predicts each outcome (success, rows
 // touched, or which typed error), and after every step the test checks:

@@ -72,7 +72,7 @@ const auditCount = ({ m, org, admin }: Viewer) => (admin && org ? m.audit.get(or
 
 export const VISIBLE_LISTS = [
   'organizations', 'profiles', 'customers', 'revenue', 'activities', 'ai_usage_log', 'user_preferences', 'audit_orgs',
-  'trash_customers', 'trash_revenue', 'trash_activities',
+  'trash_customers', 'trash_revenue', 'trash_activities', 'invitations', 'my_invitations',
 ] as const
 export type VisibleList = (typeof VISIBLE_LISTS)[number]
 
@@ -98,6 +98,19 @@ const VISIBLE: { [K in VisibleList]: Visibility } = {
   trash_customers: { ids: sql`select id::text from public.deleted_customers()`, expected: (v) => trash(v, v.m.customers), notForAnon: true },
   trash_revenue: { ids: sql`select id::text from public.deleted_revenue()`, expected: (v) => trash(v, v.m.revenue), notForAnon: true },
   trash_activities: { ids: sql`select id::text from public.deleted_activities()`, expected: (v) => trash(v, v.m.activities), notForAnon: true },
+  // Admins: every invitation of their organization (the token hash is not selectable: id only).
+  invitations: {
+    ids: sql`select id::text from public.invitations`,
+    expected: ({ m, org, admin }) => (admin && org ? m.invitations.filter((i) => i.org === org).map((i) => i.id) : []),
+  },
+  // Everyone signed in: the pending, unexpired invitations to their confirmed address.
+  my_invitations: {
+    ids: sql`select invitation_id::text from public.my_invitations()`,
+    expected: ({ m, user }) => (user.confirmed
+      ? m.invitations.filter((i) => i.email === user.email && i.status === 'pending' && !i.expired).map((i) => i.id)
+      : []),
+    notForAnon: true,
+  },
 }
 
 function viewerOf(m: Model, a: Actor): Viewer | null {

@@ -11,9 +11,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { sql, type Transaction } from 'kysely'
 import {
-  changeRole, ConflictError, createOrganization, type Database, getPreferences, InvalidInputError, listDeleted,
-  NotAuthorizedError, NotFoundError, readAuditTrail, recordAiUsage, removeMember, restore, setPreferences, softDelete,
-  type SoftDeleteTable,
+  acceptInvitation, changeRole, ConflictError, createOrganization, type Database, declineInvitation, getPreferences, InvalidInputError,
+  inviteMember, leaveOrganization, listDeleted, NotAuthorizedError, NotFoundError, readAuditTrail, recordAiUsage, removeMember, restore,
+  revokeInvitation, setPreferences, softDelete, type SoftDeleteTable,
 } from '../../lib/db/index.js'
 import { attempt, auditRowsVisibleTo, expectOutcome, sorted, verifyStep, visibleTo, type Want } from './check.js'
 import {
@@ -21,7 +21,8 @@ import {
   isAdminOf, type MBiz, type Model, otherAdmins, type Real, rowsOf, session, snapshotTotals, totalsOf, trusted, unknownId,
 } from './model.js'
 import {
-  mostlyAdmins, type Op, type OpKind, pickActor, pickCustomer, pickOrg, pickRow, pickUser, type ReadTarget, SYSTEM,
+  inviteeOrAnyone, mostlyAdmins, type Op, type OpKind, pickActor, pickCustomer, pickInvitation, pickOrg, pickRow, pickUser, type ReadTarget,
+  SYSTEM,
 } from './operations.js'
 
 /** What a handler works with during one step. */
@@ -395,14 +396,129 @@ const HANDLERS: { [K in OpKind]: Handler<K> } = {
   },
 
   signUp: {
-    // GoTrue's insert into auth.users: no JWT; the trigger creates the profile.
+    // GoTrue's insert into auth.users: no JWT; the trigger creates the profile. Every second sign-up
+    // has confirmed the address (email_confirmed_at), the others have not (yet).
     actor: () => SYSTEM,
     async run({ m, eff, expect }) {
       const id = randomUUID()
-      await expect('ok', (trx) => sql`insert into auth.users (id, email, raw_user_meta_data, created_at, updated_at)
-        values (${id}, ${`signup-${id}@fuzz.example`}, '{"full_name": "signed up"}'::jsonb, now(), now())`.execute(trx))
-      m.users.push({ id, org: null, role: 'member', theme: null, fullName: 'signed up' })
+      const email = `signup-${id}@fuzz.example`
+      const confirmed = m.users.length % 2 === 0
+      await expect('ok', (trx) => sql`insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data, created_at, updated_at)
+        values (${id}, ${email}, ${confirmed ? sql`now()` : sql`null`}, '{"full_name": "signed up"}'::jsonb, now(), now())`.execute(trx))
+      m.users.push({ id, org: null, role: 'member', theme: null, fullName: 'signed up', email, confirmed })
       eff.write('auth_users', id).count('auth_users', 1).write('profiles', id).count('profiles', 1)
+    },
+  },
+
+  // Invitations (007_invitations.sql). The order of the predictions is the order of the checks in SQL.
+  invite: {
+    actor: adminsOften,
+    async run({ m, a, uid, eff, expect }, op) {
+      const mine = adminOrg(a)
+      const colleagues = m.users.filter((u) => u.org !== null && u.org === mine)
+      const r = op.target % 10
+      const email = r === 8 ? 'not an address'
+        : r === 9 ? (at(colleagues, op.target)?.email ?? `${m.tag}-inv${op.target % 50}@fuzz.example`)
+        : r >= 6 ? `${m.tag}-inv${op.target % 50}@fuzz.example`
+        // Mostly someone who can accept: an outsider of the run (founders' leavers included).
+        : (at(r < 5 ? m.users.filter((u) => u.org === null && u.confirmed) : m.users, Math.floor(op.target / 10)) ?? at(m.users, op.target))?.email ??
+          `${m.tag}-inv0@fuzz.example`
+      const validFor = op.validity % 10 === 0 ? '30 minutes' : op.validity % 10 === 1 ? '30 days' : '7 days'
+      const want: Want = a.kind !== 'user' || mine === null ? NotAuthorizedError
+        : r === 8 || validFor === '30 minutes' ? InvalidInputError
+        : colleagues.some((u) => u.email === email) ? ConflictError
+        : 'ok'
+      const presented = op.shout ? `  ${email.toUpperCase()} ` : email
+      const made = await expect(want, (trx) => inviteMember(trx, { email: presented, role: op.role, validFor }), `(${email}, ${validFor})`)
+      if (!made || mine === null) return
+      const replaced = m.invitations.find((i) => i.org === mine && i.email === email && i.status === 'pending')
+      if (replaced) {
+        replaced.status = 'replaced'
+        eff.write('invitations', replaced.id).audited('invitations', 'UPDATE', replaced.id, mine, uid)
+      }
+      m.invitations.push({ id: made.invitation_id, org: mine, email, role: op.role, status: 'pending', token: made.token, expired: false })
+      eff.write('invitations', made.invitation_id).count('invitations', 1).audited('invitations', 'INSERT', made.invitation_id, mine, uid)
+    },
+  },
+
+  acceptInvitation: {
+    actor: (m, op) => inviteeOrAnyone(m, pickInvitation(m, null, op.invitation), op.actor),
+    async run({ m, a, eff, expect }, op) {
+      const inv = pickInvitation(m, null, op.invitation)
+      const token = inv?.token ?? `unknown-${op.invitation}`
+      const user = a.kind === 'user' ? a.user : undefined
+      const want: Want = !user ? NotAuthorizedError
+        : !inv ? NotFoundError
+        : user.email !== inv.email || !user.confirmed ? NotAuthorizedError
+        : inv.status !== 'pending' || inv.expired || user.org !== null ? ConflictError
+        : 'ok'
+      const joined = await expect(want, (trx) => acceptInvitation(trx, token), inv ? `(${inv.status}${inv.expired ? ', expired' : ''})` : '(unknown token)')
+      if (!joined || !inv || !user) return
+      assert.equal(joined, inv.org)
+      inv.status = 'accepted'
+      eff.write('invitations', inv.id).audited('invitations', 'UPDATE', inv.id, inv.org, user.id)
+      user.org = inv.org
+      user.role = inv.role
+      eff.write('profiles', user.id).audited('profiles', 'UPDATE', user.id, inv.org, user.id)
+    },
+  },
+
+  revokeInvitation: {
+    actor: adminsOften,
+    async run({ m, a, uid, eff, expect }, op) {
+      const inv = pickInvitation(m, adminOrg(a), op.invitation)
+      const id = inv?.id ?? unknownId(op.invitation)
+      const want: Want = !inv || adminOrg(a) !== inv.org ? NotAuthorizedError : inv.status !== 'pending' ? ConflictError : 'ok'
+      await expect(want, (trx) => revokeInvitation(trx, id), inv ? `(${inv.status})` : '(unknown)')
+      if (!inv || want !== 'ok') return
+      inv.status = 'revoked'
+      eff.write('invitations', inv.id).audited('invitations', 'UPDATE', inv.id, inv.org, uid)
+    },
+  },
+
+  declineInvitation: {
+    actor: (m, op) => inviteeOrAnyone(m, pickInvitation(m, null, op.invitation), op.actor),
+    async run({ m, a, uid, eff, expect }, op) {
+      const inv = pickInvitation(m, null, op.invitation)
+      const id = inv?.id ?? unknownId(op.invitation)
+      const user = a.kind === 'user' ? a.user : undefined
+      const want: Want = !user || !inv || !user.confirmed || user.email !== inv.email ? NotAuthorizedError
+        : inv.status !== 'pending' || inv.expired ? ConflictError
+        : 'ok'
+      await expect(want, (trx) => declineInvitation(trx, id), inv ? `(${inv.status})` : '(unknown)')
+      if (!inv || want !== 'ok') return
+      inv.status = 'declined'
+      eff.write('invitations', inv.id).audited('invitations', 'UPDATE', inv.id, inv.org, uid)
+    },
+  },
+
+  expireInvitation: {
+    // Time passing, as the system writes it: the invitation's dates move into the past.
+    actor: () => SYSTEM,
+    async run({ m, label, eff, expect }, op) {
+      const inv = pickInvitation(m, null, op.invitation)
+      const id = inv?.id ?? unknownId(op.invitation)
+      const res = await expect('ok', (trx) => trx.updateTable('invitations')
+        .set({ created_at: sql<Date>`created_at - interval '40 days'`, expires_at: sql<Date>`now() - interval '1 second'` })
+        .where('id', '=', id).executeTakeFirst())
+      assert.equal(res?.numUpdatedRows, inv ? 1n : 0n, `${label}: rows updated`)
+      if (!inv) return
+      inv.expired = true
+      eff.write('invitations', inv.id).audited('invitations', 'UPDATE', inv.id, inv.org, null)
+    },
+  },
+
+  leave: {
+    actor: (m, op) => pickActor(m, op.actor, (u) => u.org !== null),
+    async run({ m, a, eff, expect }, op) {
+      const user = a.kind === 'user' ? a.user : undefined
+      const org = user?.org ?? null
+      const want: Want = !user ? NotAuthorizedError
+        : org === null ? ConflictError
+        : user.role === 'admin' && otherAdmins(m, org, user.id) === 0 ? InvalidInputError
+        : 'ok'
+      await expect(want, (trx) => leaveOrganization(trx), `(${op.actor % 24})`)
+      if (user && org && want === 'ok') applyLeave(eff, user, org, user.id)
     },
   },
 }

@@ -3,17 +3,24 @@
 // expected to have. Handlers (handlers.ts) update it in the same place they run an operation.
 import type { Kysely, Transaction } from 'kysely'
 import {
-  type ActivityType, type CustomerStatus, type Database, type ProfileRole, type SoftDeleteTable, type ThemePreference, withActor,
+  type ActivityType, type CustomerStatus, type Database, type InvitationStatus, type ProfileRole, type SoftDeleteTable, type ThemePreference,
+  withActor,
 } from '../../lib/db/index.js'
 import type { Tracked } from '../support/invariants.js'
 
-export interface MUser { id: string; org: string | null; role: ProfileRole; theme: ThemePreference | null; fullName: string }
+export interface MUser {
+  id: string; org: string | null; role: ProfileRole; theme: ThemePreference | null; fullName: string
+  /** As auth.users has it (lower-case here), and whether it is confirmed (email_confirmed_at). */
+  email: string; confirmed: boolean
+}
 export interface MOrg { id: string; slug: string; name: string }
 export interface MCustomer { id: string; org: string; name: string; status: CustomerStatus; deleted: boolean }
 export interface MRevenue { id: string; org: string; customer: string | null; cents: number; date: string; deleted: boolean }
 export interface MActivity { id: string; org: string; customer: string | null; type: ActivityType; deleted: boolean }
 export interface MUsage { id: string; org: string; user: string }
 export type MBiz = MCustomer | MRevenue | MActivity
+/** An invitation of the run: its token (known to the model, as the inviting admin got it) and state. */
+export interface MInvitation { id: string; org: string; email: string; role: ProfileRole; status: InvitationStatus; token: string; expired: boolean }
 
 export interface Model {
   tag: string
@@ -23,6 +30,7 @@ export interface Model {
   revenue: MRevenue[]
   activities: MActivity[]
   usage: MUsage[]
+  invitations: MInvitation[]
   /** Audit rows filed under each organization of the run. */
   audit: Map<string, number>
   slugs: number

@@ -7,7 +7,7 @@ import {
   ACTIVITY_TYPES, type ActivityType, CUSTOMER_STATUSES, type CustomerStatus, type ProfileRole, type SoftDeleteTable,
   THEME_PREFERENCES, type ThemePreference,
 } from '../../lib/db/index.js'
-import { type Actor, actorOrg, at, BIZ_TABLES, type MCustomer, type Model, type MUser, unknownId } from './model.js'
+import { type Actor, actorOrg, at, BIZ_TABLES, type MCustomer, type MInvitation, type Model, type MUser, unknownId } from './model.js'
 
 export const READ_TARGETS = [
   'organizations', 'profiles', 'customers', 'revenue', 'activities', 'ai_usage_log', 'user_preferences', 'audit_logs',
@@ -39,6 +39,12 @@ interface OpFields {
   setName: { actor: number; target: number; name: string }
   aiUsage: { actor: number; user: number; org: number; tokens: number }
   signUp: Record<never, never>
+  invite: { actor: number; target: number; role: ProfileRole; shout: boolean; validity: number }
+  acceptInvitation: { actor: number; invitation: number }
+  revokeInvitation: { actor: number; invitation: number }
+  declineInvitation: { actor: number; invitation: number }
+  expireInvitation: { invitation: number }
+  leave: { actor: number }
 }
 
 export type OpKind = keyof OpFields
@@ -85,6 +91,15 @@ const GENERATORS = {
   setName: { weight: 1, arbitrary: fc.record({ kind: fc.constant('setName'), actor: n, target: n, name: nameArb }) },
   aiUsage: { weight: 2, arbitrary: fc.record({ kind: fc.constant('aiUsage'), actor: n, user: n, org: n, tokens: fc.nat({ max: 100_000 }) }) },
   signUp: { weight: 1, arbitrary: fc.record({ kind: fc.constant('signUp') }) },
+  invite: {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('invite'), actor: n, target: n, role: fc.constantFrom<ProfileRole>('admin', 'member'), shout: fc.boolean(), validity: n }),
+  },
+  acceptInvitation: { weight: 3, arbitrary: fc.record({ kind: fc.constant('acceptInvitation'), actor: n, invitation: n }) },
+  revokeInvitation: { weight: 1, arbitrary: fc.record({ kind: fc.constant('revokeInvitation'), actor: n, invitation: n }) },
+  declineInvitation: { weight: 1, arbitrary: fc.record({ kind: fc.constant('declineInvitation'), actor: n, invitation: n }) },
+  expireInvitation: { weight: 1, arbitrary: fc.record({ kind: fc.constant('expireInvitation'), invitation: n }) },
+  leave: { weight: 1, arbitrary: fc.record({ kind: fc.constant('leave'), actor: n }) },
 } satisfies { [K in OpKind]: fc.WeightedArbitrary<Op<K>> }
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(...Object.values(GENERATORS))
@@ -156,4 +171,21 @@ export function pickCustomer(m: Model, org: string, n: number): MCustomer | null
   if (r === 0) return null
   const same = m.customers.filter((c) => c.org === org)
   return (r < 7 ? at(same, Math.floor(n / 10)) : at(m.customers, Math.floor(n / 10))) ?? null
+}
+
+/**
+ * Mostly a pending, unexpired invitation (of the actor's organization, for its admins), else any of
+ * the run, ended and expired ones included, now and then none.
+ */
+export function pickInvitation(m: Model, own: string | null, n: number): MInvitation | undefined {
+  const r = n % 10
+  if (r === 9) return undefined
+  const open = m.invitations.filter((i) => i.status === 'pending' && !i.expired && (own === null || i.org === own))
+  return (r < 6 ? at(open, Math.floor(n / 10)) : undefined) ?? at(m.invitations, Math.floor(n / 10))
+}
+
+/** Mostly the invitee of the invitation (when they are a user of the run), else any actor. */
+export function inviteeOrAnyone(m: Model, inv: MInvitation | undefined, n: number): Actor {
+  const invitee = inv ? m.users.find((u) => u.email === inv.email) : undefined
+  return invitee && n % 4 !== 0 ? { kind: 'user', user: invitee } : pickActor(m, n, () => true)
 }

@@ -13,13 +13,18 @@ let runSeq = 0
 
 export async function setupRun(db: Kysely<Database>): Promise<{ model: Model; real: Real }> {
   const tag = `fz${++runSeq}-${randomUUID().slice(0, 6)}`
-  const users: MUser[] = Array.from({ length: 11 }, (_, i) => ({
-    id: randomUUID(), org: null, role: 'member', theme: null, fullName: `${tag} user ${i}`,
-  }))
-  await sql`insert into auth.users (id, email, raw_user_meta_data, created_at, updated_at)
-            select u.id, u.id::text || '@fuzz.example', jsonb_build_object('full_name', u.name), now(), now()
-              from unnest(${users.map((u) => u.id)}::uuid[], ${users.map((u) => u.fullName)}::text[]) as u(id, name)`.execute(db)
-  const model: Model = { tag, orgs: [], users, customers: [], revenue: [], activities: [], usage: [], audit: new Map(), slugs: 0 }
+  // Every address confirmed but the last outsider's (signed up, never clicked the link).
+  const users: MUser[] = Array.from({ length: 11 }, (_, i) => {
+    const id = randomUUID()
+    return { id, org: null, role: 'member', theme: null, fullName: `${tag} user ${i}`, email: `${id}@fuzz.example`, confirmed: i !== 10 }
+  })
+  await sql`insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data, created_at, updated_at)
+            select u.id, u.email, case when u.confirmed then now() end, jsonb_build_object('full_name', u.name), now(), now()
+              from unnest(${users.map((u) => u.id)}::uuid[], ${users.map((u) => u.email)}::text[], ${users.map((u) => u.confirmed)}::boolean[],
+                          ${users.map((u) => u.fullName)}::text[]) as u(id, email, confirmed, name)`.execute(db)
+  const model: Model = {
+    tag, orgs: [], users, customers: [], revenue: [], activities: [], usage: [], invitations: [], audit: new Map(), slugs: 0,
+  }
   for (let i = 0; i < 3; i++) {
     const admin = users[i * 3]
     const members = [users[i * 3 + 1], users[i * 3 + 2]]

@@ -49,6 +49,14 @@ export async function crossTenantRows(db: Kysely<Database>): Promise<string[]> {
      where a.table_name in ('customers', 'revenue', 'activities')
        and a.organization_id::text <> coalesce(a.new_data ->> 'organization_id', a.old_data ->> 'organization_id')
     union all
+    select 'audit row of an invitation under another organization', count(*)::int
+      from public.audit_logs a join public.invitations x on x.id = a.record_id
+     where a.table_name = 'invitations' and a.organization_id <> x.organization_id
+    union all
+    select 'audit row holding an invitation token hash', count(*)::int
+      from public.audit_logs a
+     where a.table_name = 'invitations' and (a.old_data ? 'token_hash' or a.new_data ? 'token_hash')
+    union all
     select 'AI usage of an organization that does not exist', count(*)::int
       from public.ai_usage_log u where not exists (select 1 from public.organizations o where o.id = u.organization_id)`.execute(db)
   return r.rows.filter((x) => x.n > 0).map((x) => `${x.n} × ${x.what}`)
