@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
-import { type Database, setRequestClaims, type TableName, TABLES } from '../lib/db/index.js'
+import { asUser, type Database, setRequestClaims, type TableName, TABLES } from '../lib/db/index.js'
 import {
   ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS, type SelectOutcome, type WriteOutcome,
 } from '../lib/devtools/access-policy.js'
@@ -23,6 +23,7 @@ const SHAPE: Record<Table, { key: string; org: string | null; own: string | null
   audit_logs: { key: 'id', org: 'organization_id', own: null, soft: false },
   ai_usage_log: { key: 'id', org: 'organization_id', own: 'user_id', soft: false },
   user_preferences: { key: 'user_id', org: null, own: 'user_id', soft: false },
+  invitations: { key: 'id', org: 'organization_id', own: null, soft: false },
 }
 
 const t = useFreshDb()
@@ -33,6 +34,10 @@ let spareUserId: string
 t.before(async () => {
   spareUserId = await createAuthUser(t.db, 'spare@example.com')
   await sql`delete from public.profiles where id = ${spareUserId}`.execute(t.db)
+  // A pending invitation in each organization, made as its admin would (the table has no other writer).
+  for (const org of [cast.a, cast.b]) {
+    await asUser(t.db, org.adminId, (trx) => sql`select * from public.invite_member(${`invitee-${org.id}@example.com`})`.execute(trx))
+  }
 })
 
 function actorOrgId(actor: ActorName): string | null {
@@ -86,6 +91,12 @@ function statement(table: Table, op: Exclude<(typeof OPERATIONS)[number], 'selec
       insert: `insert into public.user_preferences (user_id, theme_preference) values ('${member}', 'light')`,
       update: `update public.user_preferences set theme_preference = 'light' where user_id = '${member}'`,
       delete: `delete from public.user_preferences where user_id = '${member}'`,
+    },
+    invitations: {
+      insert: `insert into public.invitations (organization_id, email, role, token_hash, expires_at)
+               values ('${A}', 'forged@example.com', 'admin', sha256('forged'::bytea), now() + interval '1 day')`,
+      update: `update public.invitations set role = 'admin', expires_at = now() + interval '1 year' where organization_id = '${A}'`,
+      delete: `delete from public.invitations where organization_id = '${A}'`,
     },
   }
   return byTable[table][op]
