@@ -8,13 +8,14 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { migrate, MigrationError, migrationPlan, migrationStatus, readMigrationFiles } from '../lib/migrate/index.js'
 import { createDb } from '../lib/db/index.js'
-import { MIGRATIONS_DIR, PROJECT_ROOT } from '../lib/paths.js'
+import { PROJECT_ROOT } from '../lib/paths.js'
 import { createServerDatabase, onServer, useFreshDb } from './support/db.js'
+import { useMigrationsCopy } from './support/migrations.js'
 
 describe('migrationPlan (the Supabase CLI 2.117.0 way)', () => {
   const s = (...statements: string[]): string[] => statements
@@ -43,28 +44,21 @@ describe('migrationPlan (the Supabase CLI 2.117.0 way)', () => {
 
 describe('files the migrator refuses, changing nothing', () => {
   const t = useFreshDb()
-  let dir: string
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tenantry-refused-'))
-    cpSync(MIGRATIONS_DIR, dir, { recursive: true })
-  })
-  after(() => {
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const migrations = useMigrationsCopy('tenantry-refused-')
 
   for (const [name, body, pattern] of [
     ['960_commit.sql', 'create table public.refused_a (id int);\ncommit;\n', /controls the transaction/],
     ['960_session_set.sql', "-- pg-delta: transaction=false\nset statement_timeout = '1min';\ncreate table public.refused_a (id int);\n", /outside a transaction/],
   ] as const) {
     it(`${name}: one line saying why`, async () => {
-      writeFileSync(join(dir, name), body)
+      writeFileSync(join(migrations.dir, name), body)
       try {
-        await assert.rejects(migrate(t.db, {}, readMigrationFiles(dir)), (e: unknown) =>
+        await assert.rejects(migrate(t.db, {}, readMigrationFiles(migrations.dir)), (e: unknown) =>
           e instanceof MigrationError && e.code === 'TENANTRY_MIGRATION_UNSUPPORTED' && pattern.test(e.message))
         const table = await sql<{ t: string | null }>`select to_regclass('public.refused_a')::text as t`.execute(t.db)
         assert.equal(table.rows[0]?.t, null)
       } finally {
-        rmSync(join(dir, name))
+        rmSync(join(migrations.dir, name))
       }
     })
   }
@@ -72,14 +66,7 @@ describe('files the migrator refuses, changing nothing', () => {
 
 describe('lock_timeout and retries on a live table', { skip: !onServer && 'needs PostgreSQL: the embedded database has one session, nothing else can hold a lock' }, () => {
   const t = useFreshDb()
-  let dir: string
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tenantry-locks-'))
-    cpSync(MIGRATIONS_DIR, dir, { recursive: true })
-  })
-  after(() => {
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const migrations = useMigrationsCopy('tenantry-locks-')
 
   /** A transaction on another connection that has read customers (ACCESS SHARE) and stays open. */
   async function longReader(): Promise<{ release(): Promise<void> }> {
@@ -111,11 +98,11 @@ describe('lock_timeout and retries on a live table', { skip: !onServer && 'needs
   }
 
   it('a file blocked by a long transaction steps aside (lock_timeout) and succeeds on a later attempt; reads wait at most the timeout', async () => {
-    writeFileSync(join(dir, '950_lock_probe.sql'), 'alter table public.customers add column lock_probe text;\n')
+    writeFileSync(join(migrations.dir, '950_lock_probe.sql'), 'alter table public.customers add column lock_probe text;\n')
     const reader = await longReader()
     const retries: number[] = []
     const started = performance.now()
-    const migrating = migrate(t.db, { onRetry: (_f, attempt) => retries.push(attempt) }, readMigrationFiles(dir),
+    const migrating = migrate(t.db, { onRetry: (_f, attempt) => retries.push(attempt) }, readMigrationFiles(migrations.dir),
       { lockTimeoutMs: 300, attempts: 5, retryDelayMs: 200 })
     await new Promise((resolve) => setTimeout(resolve, 100))
     const readMs = await readWhileWaiting()
@@ -129,11 +116,11 @@ describe('lock_timeout and retries on a live table', { skip: !onServer && 'needs
   })
 
   it('when the lock never comes: MigrationError 55P03 after the attempts, nothing of the file applied', async () => {
-    writeFileSync(join(dir, '951_lock_never.sql'), 'alter table public.customers add column lock_never text;\n')
+    writeFileSync(join(migrations.dir, '951_lock_never.sql'), 'alter table public.customers add column lock_never text;\n')
     const reader = await longReader()
     try {
       const started = performance.now()
-      await assert.rejects(migrate(t.db, {}, readMigrationFiles(dir), { lockTimeoutMs: 200, attempts: 3, retryDelayMs: 100 }), (e: unknown) =>
+      await assert.rejects(migrate(t.db, {}, readMigrationFiles(migrations.dir), { lockTimeoutMs: 200, attempts: 3, retryDelayMs: 100 }), (e: unknown) =>
         e instanceof MigrationError && e.code === '55P03' && /gave up after 3 attempt/.test(e.message))
       const ms = performance.now() - started
       assert.ok(ms < 5000, `gave up after ${ms.toFixed(0)} ms`)
@@ -141,12 +128,12 @@ describe('lock_timeout and retries on a live table', { skip: !onServer && 'needs
     } finally {
       await reader.release()
     }
-    const st = await migrationStatus(t.db, readMigrationFiles(dir))
+    const st = await migrationStatus(t.db, readMigrationFiles(migrations.dir))
     assert.deepEqual(st.pending.map((f) => f.version), ['951'])
     const column = await sql<{ n: number }>`
       select count(*)::int as n from information_schema.columns where table_name = 'customers' and column_name = 'lock_never'`.execute(t.db)
     assert.equal(column.rows[0]?.n, 0)
-    rmSync(join(dir, '951_lock_never.sql'))
+    rmSync(join(migrations.dir, '951_lock_never.sql'))
   })
 })
 

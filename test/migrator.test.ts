@@ -1,15 +1,15 @@
 // The migration runner: what it records is what the Supabase CLI records, a failing file leaves no
 // trace, an edited applied file stops it, and concurrent runners apply each file once.
 import assert from 'node:assert/strict'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { createDb } from '../lib/db/index.js'
 import { isCommentOnly, migrate, MigrationError, migrationStatus, needsCompat, readCompatStatements, readMigrationFiles, resetDatabase, splitStatements } from '../lib/migrate/index.js'
 import { MIGRATIONS_DIR } from '../lib/paths.js'
 import { freshDb, onServer, useFreshDb } from './support/db.js'
+import { useMigrationsCopy } from './support/migrations.js'
 
 describe('splitStatements (the Supabase CLI way)', () => {
   it('splits on top-level semicolons only, trims, keeps leading comments', () => {
@@ -39,22 +39,14 @@ create function h() returns int language sql begin atomic select 1; select 2; en
 
 describe('migrate', () => {
   const t = useFreshDb({ migrated: false })
-  let dir: string
-
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tenantry-migrations-'))
-    cpSync(MIGRATIONS_DIR, dir, { recursive: true })
-  })
-  after(() => {
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const migrations = useMigrationsCopy('tenantry-migrations-')
 
   it('applies the compat layer where it is missing and every file, recording version, name and statements', async () => {
     // An empty database needs the compat layer, unless its template already has all of Supabase's
     // auth (the PostgreSQL pass of CI is shaped like a Supabase project: .ci/supabase-shape.sql).
     const needed = await needsCompat(t.db)
     if (!onServer) assert.equal(needed, true, 'the embedded database starts without auth')
-    const files = readMigrationFiles(dir)
+    const files = readMigrationFiles(migrations.dir)
     const result = await migrate(t.db, {}, files)
     assert.equal(result.compatApplied, needed)
     assert.deepEqual(result.applied.map((f) => f.version), files.map((f) => f.version))
@@ -65,50 +57,50 @@ describe('migrate', () => {
   })
 
   it('is a no-op the second time', async () => {
-    const again = await migrate(t.db, {}, readMigrationFiles(dir))
+    const again = await migrate(t.db, {}, readMigrationFiles(migrations.dir))
     assert.deepEqual(again, { compatApplied: false, applied: [] })
   })
 
   it('leaves nothing of a failing file: no table, no history row', async () => {
-    writeFileSync(join(dir, '900_broken.sql'), 'create table public.half_done (id int);\nselect * from no_such_table;\n')
-    await assert.rejects(migrate(t.db, {}, readMigrationFiles(dir)), (e: unknown) =>
+    writeFileSync(join(migrations.dir, '900_broken.sql'), 'create table public.half_done (id int);\nselect * from no_such_table;\n')
+    await assert.rejects(migrate(t.db, {}, readMigrationFiles(migrations.dir)), (e: unknown) =>
       e instanceof MigrationError && /900_broken\.sql: statement 2 failed/.test(e.message))
     const table = await sql<{ t: string | null }>`select to_regclass('public.half_done')::text as t`.execute(t.db)
     assert.equal(table.rows[0]?.t, null)
-    const st = await migrationStatus(t.db, readMigrationFiles(dir))
+    const st = await migrationStatus(t.db, readMigrationFiles(migrations.dir))
     assert.deepEqual(st.pending.map((f) => f.version), ['900'])
-    rmSync(join(dir, '900_broken.sql'))
+    rmSync(join(migrations.dir, '900_broken.sql'))
   })
 
   it('refuses to run when an applied file changed, and says which', async () => {
-    const first = readMigrationFiles(dir)[0]
+    const first = readMigrationFiles(migrations.dir)[0]
     assert.ok(first)
-    writeFileSync(join(dir, '901_new.sql'), 'create table public.should_not_exist (id int);')
+    writeFileSync(join(migrations.dir, '901_new.sql'), 'create table public.should_not_exist (id int);')
     writeFileSync(first.path, `${readFileSync(first.path, 'utf8')}\nselect 1;\n`)
-    const st = await migrationStatus(t.db, readMigrationFiles(dir))
+    const st = await migrationStatus(t.db, readMigrationFiles(migrations.dir))
     assert.deepEqual(st.changed.map((f) => f.version), [first.version])
-    await assert.rejects(migrate(t.db, {}, readMigrationFiles(dir)), (e: unknown) =>
+    await assert.rejects(migrate(t.db, {}, readMigrationFiles(migrations.dir)), (e: unknown) =>
       e instanceof MigrationError && e.message.includes(first.file))
     const table = await sql<{ t: string | null }>`select to_regclass('public.should_not_exist')::text as t`.execute(t.db)
     assert.equal(table.rows[0]?.t, null)
-    cpSync(MIGRATIONS_DIR, dir, { recursive: true })
-    rmSync(join(dir, '901_new.sql'))
+    cpSync(MIGRATIONS_DIR, migrations.dir, { recursive: true })
+    rmSync(join(migrations.dir, '901_new.sql'))
   })
 
   it('takes a database migrated by the Supabase CLI as up to date', async () => {
     // The CLI's first table had only a version column; a database from then must still be understood.
     await sql`alter table supabase_migrations.schema_migrations drop column statements, drop column name`.execute(t.db)
-    const st = await migrationStatus(t.db, readMigrationFiles(dir))
+    const st = await migrationStatus(t.db, readMigrationFiles(migrations.dir))
     assert.deepEqual([st.pending, st.changed, st.missingLocally], [[], [], []])
-    assert.deepEqual(await migrate(t.db, {}, readMigrationFiles(dir)), { compatApplied: false, applied: [] })
+    assert.deepEqual(await migrate(t.db, {}, readMigrationFiles(migrations.dir)), { compatApplied: false, applied: [] })
   })
 
   it('reset empties the database; migrate rebuilds it', async () => {
     await resetDatabase(t.db)
     const tables = await sql<{ n: string }>`select count(*)::text as n from pg_catalog.pg_tables where schemaname = 'public'`.execute(t.db)
     assert.equal(tables.rows[0]?.n, '0')
-    const again = await migrate(t.db, {}, readMigrationFiles(dir))
-    assert.equal(again.applied.length, readMigrationFiles(dir).length)
+    const again = await migrate(t.db, {}, readMigrationFiles(migrations.dir))
+    assert.equal(again.applied.length, readMigrationFiles(migrations.dir).length)
     const grants = await sql<{ ok: boolean }>`select has_table_privilege('authenticated', 'public.customers', 'select') as ok`.execute(t.db)
     assert.equal(grants.rows[0]?.ok, true, "Supabase's default privileges survive a reset")
   })
