@@ -4,6 +4,7 @@
 // Supabase one, the compatibility layer runs first. Concurrent runners queue on a transaction-level
 // advisory lock, and nothing depends on the session: all of it works through a transaction pooler.
 // Every transaction has a lock_timeout, and a file whose statement timed out on a lock is tried again.
+import { hostname } from 'node:os'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type ErrorFields, TenantryError } from '../db/index.js'
 import { type MigrationFile, readCompatStatements, readMigrationFiles } from './migration-files.js'
@@ -268,7 +269,6 @@ async function applyFile<DB>(
   file: MigrationFile,
   opts: Required<MigrateOptions>,
   events: MigrateEvents,
-  singleSession: boolean,
 ): Promise<boolean> {
   const control = file.statements.findIndex(isTransactionControl)
   if (control >= 0) {
@@ -305,11 +305,15 @@ async function applyFile<DB>(
       )
     }
   }
-  // Statements outside a transaction: the migration lock is held by a transaction of its own, open on
-  // another connection while they run (an idle transaction with no snapshot, which CREATE INDEX
-  // CONCURRENTLY does not wait for). The embedded database has one session and one process: no lock.
-  const run = async (): Promise<boolean> => {
-    let committed = false
+  // Statements outside a transaction cannot be covered by the transaction-level lock. The file is
+  // claimed instead: a row in supabase_migrations.tenantry_applying, written under the lock, which
+  // the transaction recording the file deletes. Another runner finding the claim waits for the file
+  // to be recorded. It works with a pool of one connection and through any pooler (holding the lock
+  // in an open transaction meanwhile would need a second connection, and deadlock without one).
+  const claim = await claimFile(db, file, opts, events)
+  if (claim === 'applied') return false
+  let committed = false
+  try {
     for (const step of plan) {
       if (step.kind === 'alone') {
         if (isCommentOnly(step.sql)) continue
@@ -327,38 +331,57 @@ async function applyFile<DB>(
           await sql.raw(`set local lock_timeout = ${Math.floor(opts.lockTimeoutMs)}`).execute(trx)
           await runStatements(trx, file, step.statements, wasCommitted)
           await clearSession(trx)
-          if (step.record) await record(trx, file)
+          if (step.record) {
+            await record(trx, file)
+            await sql`delete from supabase_migrations.tenantry_applying where version = ${file.version}`.execute(trx)
+          }
         }))
       committed = true
     }
-    return true
+  } catch (e) {
+    // The file is not recorded: give it back, so that the next migrate tries again.
+    await sql`delete from supabase_migrations.tenantry_applying where version = ${file.version}`.execute(db).catch(() => {})
+    throw e
   }
-  if (singleSession) {
-    const applied = await db.transaction().execute((trx) => alreadyApplied(trx, file))
-    return applied ? false : run()
-  }
-  return withMigrationLock(db, opts, async (holder) => {
-    if (await alreadyApplied(holder, file)) return false
-    // A statement with parameters (extended protocol) leaves its snapshot, and so an xmin, on the
-    // idle transaction until the next simple-protocol statement; CREATE INDEX CONCURRENTLY waits for
-    // every transaction with an xmin older than its own, which would be this one, forever.
-    await sql.raw('select 1').execute(holder)
-    try {
-      return await run()
-    } catch (e) {
-      // pgbouncer's answer when no server connection frees up: this transaction holds the only one.
-      const cause = e instanceof MigrationError && e.cause !== undefined ? e.cause : e
-      if (cause instanceof Error && /query_wait_timeout/i.test(cause.message)) {
-        throw new MigrationError(
-          `${file.file} runs statements outside a transaction while another server connection holds the migration lock, and the ` +
-            'pooler has only one for this database and user (query_wait_timeout): raise its pool size to 2 or more, or migrate over ' +
-            'the direct or session URL',
-          { code: 'TENANTRY_MIGRATION_POOL_TOO_SMALL', cause: e },
-        )
-      }
-      throw e
+  return true
+}
+
+const CLAIMS_DDL = sql`create table if not exists supabase_migrations.tenantry_applying (
+  version text primary key, claimed_by text not null, claimed_at timestamptz not null default now())`
+
+/**
+ * Claims a file that runs statements outside a transaction, under the migration lock: 'applied' when
+ * it is recorded already (by another runner meanwhile), 'claimed' when this runner is to apply it.
+ * While another runner holds the claim, waits for it, at most waitMs.
+ */
+async function claimFile<DB>(db: Kysely<DB>, file: MigrationFile, opts: Required<MigrateOptions>, events: MigrateEvents): Promise<'applied' | 'claimed'> {
+  const me = `${hostname()} pid ${process.pid}`
+  const started = Date.now()
+  let waited = false
+  for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+    const outcome = await withMigrationLock(db, opts, async (trx) => {
+      if (await alreadyApplied(trx, file)) return 'applied' as const
+      await CLAIMS_DDL.execute(trx)
+      const held = await sql<{ claimed_by: string; since: string }>`
+        select claimed_by, to_char(claimed_at, 'YYYY-MM-DD HH24:MI:SS TZ') as since
+          from supabase_migrations.tenantry_applying where version = ${file.version}`.execute(trx)
+      if (held.rows[0]) return held.rows[0]
+      await sql`insert into supabase_migrations.tenantry_applying (version, claimed_by) values (${file.version}, ${me})`.execute(trx)
+      return 'claimed' as const
+    })
+    if (outcome === 'applied' || outcome === 'claimed') return outcome
+    if (Date.now() - started > opts.waitMs) {
+      throw new MigrationError(
+        `${file.file} has been being applied by ${outcome.claimed_by} since ${outcome.since}, for more than ${Math.round(opts.waitMs / 1000)} s. ` +
+          'If that process is gone, check what it left (an INVALID index: drop index concurrently), then ' +
+          `delete from supabase_migrations.tenantry_applying where version = '${file.version}'; and migrate again`,
+        { code: 'TENANTRY_MIGRATE_BUSY' },
+      )
     }
-  }, events.onWait)
+    if (!waited) events.onWait?.()
+    waited = true
+    await sleep(pause + Math.random() * pause)
+  }
 }
 
 /**
@@ -373,8 +396,6 @@ export async function migrate<DB>(
   options: MigrateOptions = {},
 ): Promise<MigrateResult> {
   const opts = resolveOptions(options)
-  const version = await sql<{ pglite: boolean }>`select version() like '%PGlite%' as pglite`.execute(db)
-  const singleSession = version.rows[0]?.pglite === true
 
   let compatApplied = false
   if (await needsCompat(db)) {
@@ -415,7 +436,7 @@ export async function migrate<DB>(
   const applied: MigrationFile[] = []
   for (const [index, file] of st.pending.entries()) {
     events.onApply?.(file, index, st.pending.length)
-    if (await applyFile(db, file, opts, events, singleSession)) applied.push(file)
+    if (await applyFile(db, file, opts, events)) applied.push(file)
   }
   return { compatApplied, applied }
 }
