@@ -12,17 +12,19 @@ import { sql } from 'kysely'
 import {
   asAnon, asSystem, asUser, createDb, type DbHandle, DbError, readAuditTrail, removeMember, ReplicaUnavailableError, waitForReplica,
 } from '../lib/db/index.js'
-import { DASHBOARD_QUERIES, type DashboardParams } from '../bench/queries.js'
+import { DASHBOARD_QUESTIONS, type DashboardParams } from '../bench/questions.js'
 import { freshDb, onServer, type TestDb } from './support/db.js'
 import { createCast, type Cast } from './support/fixtures.js'
 import { createTeam } from './support/teams.js'
 import { asLoginRole, LOGIN_ROLE, replicaBase, sameDatabaseAt } from './support/production.js'
 
 const PARAMS: DashboardParams = {
-  monthsFrom: '2020-01-01',
-  activitiesSince: '2020-01-01T00:00:00Z',
-  metadata: { format: 'pdf' },
-  rareMetadata: { rows: 1234 },
+  revenue: { start: '2020-01-01', end: '2022-12-31' },
+  activities: { since: '2020-01-01T00:00:00Z', until: '2020-12-31T00:00:00Z' },
+  aiUsage: { start: '2020-01-01', end: '2020-12-31' },
+  asOf: '2020-06-30',
+  commonDocument: { format: 'pdf' },
+  rareDocument: { rows: 1234 },
 }
 
 describe('readOnly without a replica', () => {
@@ -113,8 +115,8 @@ describe('reads on a streaming replica', { skip: !(onServer && replicaBase) && '
     })
     await onBoth(cast.a.memberId, async (trx) => (await sql<{ org: string | null; admin: string | null }>`
       select private.current_org_id()::text as org, private.admin_org_id()::text as admin`.execute(trx)).rows)
-    for (const q of DASHBOARD_QUERIES) {
-      await onBoth(cast.a.memberId, async (trx) => (await q.build(trx, { kind: 'policy' }, PARAMS).execute(trx)).rows)
+    for (const q of DASHBOARD_QUESTIONS) {
+      await onBoth(cast.a.memberId, async (trx) => (await q.app(PARAMS).execute(trx)).rows)
     }
   })
 
