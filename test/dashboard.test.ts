@@ -8,11 +8,13 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
 import {
-  activitiesByType, aiUsageByDay, aiUsageByModel, aiUsageByUser, customersPage, monthlyRevenue, organizationSummary,
-  searchActivities, topCustomers,
+  activitiesByType, type ActivitiesByTypeRow, aiUsageByDay, type AiUsageByDayRow, type AiUsageByModelRow, aiUsageByModel, aiUsageByUser,
+  type AiUsageByUserRow, callFunction, customersPage, type FunctionRow, monthlyRevenue, type MonthlyRevenueRow, organizationSummary,
+  type OrganizationSummary, searchActivities, topCustomers, type TopCustomerRow,
 } from '../lib/db/dashboard/index.js'
 import {
-  type Activity, asAnon, asService, asSystem, asUser, type Database, InvalidInputError, type JsonObject, NotAuthorizedError,
+  type Activity, asAnon, asService, asSystem, asUser, type Customer, type Database, type FunctionArgs, InvalidInputError, type JsonObject,
+  NotAuthorizedError,
 } from '../lib/db/index.js'
 import { buildDataset, type Dataset, type TenantRef } from '../bench/dataset.js'
 import { type Asker, DASHBOARD_QUESTIONS, dashboardParams, type DashboardParams } from '../bench/questions.js'
@@ -290,5 +292,38 @@ describe('bad input is an InvalidInputError that says what is wrong', () => {
     await rejects((trx) => searchActivities(trx, { document: {} }), /at least one key/)
     await rejects((trx) => searchActivities(trx, { document: { big: 'x'.repeat(5000) } }), /at most 4096/)
     await rejects((trx) => searchActivities(trx, { document: { big: 'x'.repeat(10_000_000) } }), /at most 4096/)
+  })
+})
+
+// ---- compile-time: the SQL API's generated signatures check calls (tsc --noEmit, which npm test runs first) ----
+type Extends<A, B> = [A] extends [B] ? true : false
+
+describe('the generated SQL API types check a call', () => {
+  it('arguments by name and type; the module\'s row types fit the functions\' results', async () => {
+    const ok: FunctionArgs<'dashboard_monthly_revenue'> = { period_start: '2025-01-01', period_end: '2026-01-01' }
+    // @ts-expect-error period_end is required
+    const missing: FunctionArgs<'dashboard_monthly_revenue'> = { period_start: '2025-01-01' }
+    // @ts-expect-error no such argument
+    const unknown: FunctionArgs<'dashboard_top_customers'> = { limit: 5 }
+    // @ts-expect-error page_size is an integer
+    const wrongType: FunctionArgs<'search_activities'> = { document: { a: 1 }, page_size: '50' }
+    // @ts-expect-error no such function
+    callFunction('dashboard_revenue_by_planet', {})
+    const fits: [
+      Extends<MonthlyRevenueRow, FunctionRow<'dashboard_monthly_revenue'>>,
+      Extends<TopCustomerRow, FunctionRow<'dashboard_top_customers'>>,
+      Extends<ActivitiesByTypeRow, FunctionRow<'dashboard_activities_by_type'>>,
+      Extends<AiUsageByDayRow, FunctionRow<'dashboard_ai_usage_by_day'>>,
+      Extends<AiUsageByModelRow, FunctionRow<'dashboard_ai_usage_by_model'>>,
+      Extends<AiUsageByUserRow, FunctionRow<'dashboard_ai_usage_by_user'>>,
+      Extends<OrganizationSummary, FunctionRow<'dashboard_organization_summary'>>,
+      Extends<FunctionRow<'dashboard_customers_page'>, Customer>,
+      Extends<FunctionRow<'search_activities'>, Activity>,
+    ] = [true, true, true, true, true, true, true, true, true]
+    assert.ok(fits.every(Boolean) && [ok, missing, unknown, wrongType].length === 4)
+    // A typed call runs: named arguments, defaults for the rest.
+    const rows = await asUser(t.db, dataset.largest.memberId, async (trx) =>
+      (await callFunction<'dashboard_top_customers', TopCustomerRow>('dashboard_top_customers', { top_n: 3 }).execute(trx)).rows)
+    assert.equal(rows.length, 3)
   })
 })

@@ -33,6 +33,13 @@ export {
   type AuditTrailPage, type AuditTrailQuery,
 } from './flows/audit-trail.js'
 export {
+  activitiesByType, aiUsageByDay, aiUsageByModel, aiUsageByUser, callFunction, CUSTOMERS_PAGE_DEFAULT_SIZE, customersPage, monthlyRevenue,
+  organizationSummary, SEARCH_ACTIVITIES_DEFAULT_SIZE, searchActivities, topCustomers,
+  type ActivitiesByTypeRow, type AiUsageByDayRow, type AiUsageByModelRow, type AiUsageByUserRow, type AiUsageTotals, type CustomersPage,
+  type CustomersPageQuery, type FunctionRow, type Instant, type MonthlyRevenueRow, type OrganizationSummary, type Period,
+  type SearchActivitiesPage, type SearchActivitiesQuery, type TopCustomerRow,
+} from './dashboard/index.js'
+export {
   AUDIT_MONTHS_AHEAD, AuditRetentionError, auditMonthsBefore, exportFileName, listAuditPartitions, maintainAuditPartitions,
   monthOf, parseMonth, pruneAuditMonths, pruneRefusal,
   type AuditMaintenanceStep, type AuditPartition, type AuditPruneOptions, type AuditPruneResult,
