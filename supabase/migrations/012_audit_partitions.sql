@@ -3,7 +3,9 @@
 -- at a hundred million rows as at a million (docs/audit.md, "Partitions and retention").
 --
 -- What it does, in one transaction:
---   1. takes an ACCESS EXCLUSIVE lock on audit_logs (waiting at most lock_timeout for it);
+--   1. takes an ACCESS EXCLUSIVE lock on audit_logs (its first ALTER TABLE does, waiting at most
+--      lock_timeout for it; no LOCK TABLE: `supabase db push` runs a file as one implicit transaction,
+--      where LOCK TABLE is refused);
 --   2. renames the table aside and creates the partitioned audit_logs with the same columns, defaults,
 --      NOT NULL and CHECK constraints and column comments (LIKE ... INCLUDING: whatever earlier
 --      migrations left on the old table is carried over), the same grants (copied from the old
@@ -36,14 +38,13 @@
 -- table do not fire for statements aimed at a partition). Reads and writes through public.audit_logs
 -- are governed by its own policy and grants only, as before.
 
-set local lock_timeout = '5s';
--- The copy is the long part; no pooler or role default may cut it short half-way (it would roll back).
-set local statement_timeout = 0;
-
-lock table public.audit_logs in access exclusive mode;
+set lock_timeout = '5s';
+-- The copy is the long part: minutes would mean a trail too large for this file (see above); past
+-- that, the whole file rolls back rather than hold every audited write any longer.
+set statement_timeout = '10min';
 
 -- Renaming (and, below, dropping) the old table is the conversion itself: no client reaches it meanwhile,
--- the lock above is held until commit, and the new table takes its name, columns, grants and policy.
+-- the lock this takes is held until commit, and the new table takes its name, columns, grants and policy.
 -- squawk-ignore renaming-table
 alter table public.audit_logs rename to audit_logs_unpartitioned;
 alter index public.audit_logs_pkey rename to audit_logs_unpartitioned_pkey;
