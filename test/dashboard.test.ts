@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
 import {
   activitiesByType, type ActivitiesByTypeRow, aiUsageByDay, type AiUsageByDayRow, type AiUsageByModelRow, aiUsageByModel, aiUsageByUser,
-  type AiUsageByUserRow, callFunction, customersPage, type FunctionRow, monthlyRevenue, type MonthlyRevenueRow, organizationSummary,
+  type AiUsageByUserRow, callFunction, customersPage, type FunctionRow, PRIVATE_IMPLEMENTATIONS, monthlyRevenue, type MonthlyRevenueRow, organizationSummary,
   type OrganizationSummary, searchActivities, topCustomers, type TopCustomerRow,
 } from '../lib/db/dashboard/index.js'
 import {
@@ -292,6 +292,31 @@ describe('bad input is an InvalidInputError that says what is wrong', () => {
     await rejects((trx) => searchActivities(trx, { document: {} }), /at least one key/)
     await rejects((trx) => searchActivities(trx, { document: { big: 'x'.repeat(5000) } }), /at most 4096/)
     await rejects((trx) => searchActivities(trx, { document: { big: 'x'.repeat(10_000_000) } }), /at most 4096/)
+  })
+})
+
+describe('the library calls the private implementations of the forwarding wrappers', () => {
+  it('each wrapper in public has its implementation in private with the same arguments, and returns what it returns', async () => {
+    const r = await sql<{ name: string; pub: string; priv: string | null }>`
+      select p.proname as name, pg_catalog.pg_get_function_identity_arguments(p.oid) as pub,
+             (select pg_catalog.pg_get_function_identity_arguments(q.oid) from pg_catalog.pg_proc q
+               where q.pronamespace = 'private'::regnamespace and q.proname = p.proname) as priv
+        from pg_catalog.pg_proc p
+       where p.pronamespace = 'public'::regnamespace and p.proname = any(${[...PRIVATE_IMPLEMENTATIONS]}::text[])
+       order by 1`.execute(t.db)
+    assert.equal(r.rows.length, PRIVATE_IMPLEMENTATIONS.size)
+    for (const row of r.rows) assert.equal(row.priv, row.pub, row.name)
+    const m = dataset.largest.memberId
+    const viaWrapper = (text: string) => asUser(t.db, m, async (trx) => (await sql.raw(text).execute(trx)).rows)
+    assert.deepEqual(
+      await asUser(t.db, m, (trx) => customersPage(trx, { limit: 5, status: 'active' })).then((p) => p.rows.map((x) => x.id)),
+      (await viaWrapper("select id from public.dashboard_customers_page(page_size => 5, status => 'active')")).map((x) => (x as { id: string }).id))
+    assert.deepEqual(
+      await asUser(t.db, m, (trx) => searchActivities(trx, { document: params.commonDocument, limit: 5 })).then((p) => p.rows.map((x) => x.id)),
+      (await viaWrapper(`select id from public.search_activities('${JSON.stringify(params.commonDocument)}', 5)`)).map((x) => (x as { id: string }).id))
+    assert.deepEqual(
+      comparable([await asUser(t.db, m, (trx) => organizationSummary(trx, { asOf: params.asOf }))]),
+      comparable(await viaWrapper(`select * from public.dashboard_organization_summary('${params.asOf}')`)))
   })
 })
 
