@@ -14,6 +14,7 @@ import {
   maintainAuditPartitions, monthOf, NotAuthorizedError, pruneAuditMonths, pruneRefusal, readAuditTrail,
 } from '../lib/db/index.js'
 import { ACTORS, type ActorName } from '../lib/devtools/access-policy.js'
+import { runDoctor } from '../lib/devtools/doctor.js'
 import { migrate, readMigrationFiles } from '../lib/migrate/index.js'
 import { type Cast, createCast } from './support/fixtures.js'
 import { freshDb, type TestDb } from './support/db.js'
@@ -200,6 +201,16 @@ describe('the partitioned trail', () => {
           }
         }
       }
+    })
+
+    it('the doctor finds nothing on the partitions, and names one an API role could read', async () => {
+      assert.deepEqual(await runDoctor(t.db), [])
+      const found = await asSystem(t.db, async (trx) => {
+        await sql`grant select on private.audit_logs_default to authenticated`.execute(trx)
+        return runDoctor<Database>(trx)
+      }, { attempts: 1, rollback: true })
+      assert.deepEqual(found.map((f) => [f.check, f.object]), [['partition_exposed', 'private.audit_logs_default']])
+      assert.match(found[0]?.message ?? '', /authenticated SELECT/)
     })
 
     it('through audit_logs, each actor sees in every month exactly what the policy allows', async () => {

@@ -228,6 +228,31 @@ async function exposedSecurityDefiner<DB>(db: Db<DB>): Promise<Problem[]> {
   return findings
 }
 
+/**
+ * A partition is a table of its own: a statement that names it directly is checked against its own
+ * privileges and policies, never its parent's. So a partition an API role may read or write is a way
+ * around the parent's row level security (audit_logs' months: migration 012 revokes everything on each).
+ */
+async function exposedPartitions<DB>(db: Db<DB>): Promise<Problem[]> {
+  const r = await sql<{ name: string; parent: string; grants: string[] }>`
+    select format('%I.%I', n.nspname, c.relname) as name, i.inhparent::regclass::text as parent,
+           array(select distinct format('%s %s', r.rolname, p.privilege)
+                   from pg_catalog.pg_roles r
+                  cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) as p(privilege)
+                  where r.rolname in ('anon', 'authenticated') and has_table_privilege(r.oid, c.oid, p.privilege)
+                  order by 1) as grants
+      from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      join pg_catalog.pg_inherits i on i.inhrelid = c.oid
+     where c.relispartition and n.nspname not in (${internal})
+     order by 1`.execute(db)
+  return r.rows.filter((p) => p.grants.length > 0).map((p) => ({
+    object: p.name,
+    message: `a partition of ${p.parent} that ${p.grants.join(', ')}: named directly, it bypasses ${p.parent}'s policies ` +
+      `(revoke all on ${p.name} from anon, authenticated, service_role)`,
+  }))
+}
+
 async function migrationDrift<DB>(db: Db<DB>): Promise<Problem[]> {
   const st = await migrationStatus(db)
   return [
@@ -257,6 +282,7 @@ export const DOCTOR_CHECKS = [
   { check: 'rls_enabled_no_policy', describe: 'no table has row level security on and no policy, unless its comment says "no policies"', run: rlsWithoutPolicy },
   { check: 'multiple_permissive_policies', describe: 'at most one permissive policy per table, role and command', run: multiplePermissive },
   { check: 'security_definer_exposed', describe: 'no SECURITY DEFINER function in public is executable by anon or authenticated', run: exposedSecurityDefiner },
+  { check: 'partition_exposed', describe: 'no partition may be read or written directly by anon or authenticated (its parent\'s policies do not apply to it)', run: exposedPartitions },
   { check: 'migration_drift', describe: 'every migration is applied and unchanged since', run: migrationDrift },
 ] as const satisfies readonly { check: string; describe: string; run: <DB>(db: Kysely<DB>) => Promise<Problem[]> }[]
 
