@@ -14,6 +14,8 @@ set lock_timeout = '5s';
 -- (then drop it and run this again). No IF NOT EXISTS: an invalid leftover must fail loudly, not pass.
 set statement_timeout = '30min';
 
+-- No IF NOT EXISTS on purpose (see above):
+-- squawk-ignore prefer-robust-stmts
 create index concurrently idx_activities_metadata_live on public.activities
   using gin (metadata jsonb_path_ops) where deleted_at is null;
 
