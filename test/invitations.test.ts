@@ -51,7 +51,9 @@ describe('invite and accept', () => {
     assert.notEqual(row.ended_at, null)
     assert.deepEqual(await myInvitations(t.db, bob), [])
 
-    const trail = await auditSince(t.db, n)
+    // Sorted by table and action: the embedded database's clock ticks in milliseconds, so rows of one
+    // call may tie on created_at and come in either order.
+    const trail = (await auditSince(t.db, n)).sort((x, y) => `${x.table_name} ${x.action}`.localeCompare(`${y.table_name} ${y.action}`))
     assert.deepEqual(
       trail.map((r) => [r.table_name, r.action, r.user_id, r.organization_id, r.record_id]),
       [
@@ -111,9 +113,11 @@ describe('replace, revoke, decline, leave', () => {
     const second = await invite(t.db, cast.a.adminId, 'DAN@example.com', 'admin')
     assert.equal((await invitation(t.db, first.invitation_id)).status, 'replaced')
     const trail = await auditSince(t.db, n)
-    assert.deepEqual(trail.map((r) => [r.action, r.record_id, r.user_id, r.new_data?.status]), [
-      ['UPDATE', first.invitation_id, cast.a.adminId, 'replaced'],
+    // Both rows come from one call, often within one millisecond: the embedded database's clock
+    // ticks in milliseconds, so created_at may tie and the rows come in either order. Compared as a set.
+    assert.deepEqual(trail.map((r) => [r.action, r.record_id, r.user_id, r.new_data?.status]).sort(), [
       ['INSERT', second.invitation_id, cast.a.adminId, 'pending'],
+      ['UPDATE', first.invitation_id, cast.a.adminId, 'replaced'],
     ])
     await expectError(accept(t.db, dan, first.token), ConflictError, { code: '55000', message: /was replaced/ })
     assert.deepEqual((await myInvitations(t.db, dan)).map((i) => [i.invitation_id, i.role]), [[second.invitation_id, 'admin']])
