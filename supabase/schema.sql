@@ -385,7 +385,7 @@ begin
     raise exception 'no invitation matches this token' using errcode = 'P0002', table = 'invitations';
   end if;
 
-  select lower(btrim(u.email)), u.email_confirmed_at is not null into v_email, v_confirmed
+  select lower(btrim(u.email)), private.email_confirmed(u) into v_email, v_confirmed
     from auth.users u where u.id = actor;
   if v_email is distinct from inv.email then
     raise exception 'this invitation is addressed to another email address than yours'
@@ -788,10 +788,10 @@ CREATE OR REPLACE FUNCTION private.confirmed_email()
 AS $function$
 begin
   return (select lower(btrim(u.email)) from auth.users u
-           where u.id = auth.uid() and u.email_confirmed_at is not null and u.email is not null);
+           where u.id = auth.uid() and private.email_confirmed(u) and u.email is not null);
 end
 $function$;
-COMMENT ON FUNCTION private.confirmed_email() IS 'The signed-in user''s auth.users email, trimmed and lower-case, if email_confirmed_at is set; NULL otherwise.';
+COMMENT ON FUNCTION private.confirmed_email() IS 'The signed-in user''s auth.users email, trimmed and lower-case, if it is confirmed (private.email_confirmed); NULL otherwise.';
 REVOKE ALL ON FUNCTION private.confirmed_email() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.create_organization(p_name text, p_slug text)
@@ -1013,6 +1013,19 @@ AS $function$ select r.* from public.revenue r
 COMMENT ON FUNCTION private.deleted_revenue() IS 'Implements public.deleted_revenue(): soft-deleted revenue of the caller''s organization, for its admins; newest first.';
 REVOKE ALL ON FUNCTION private.deleted_revenue() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.deleted_revenue() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.email_confirmed(p_user auth.users)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+    select case when pg_catalog.to_jsonb(p_user) ? 'email_confirmed_at'
+                then pg_catalog.to_jsonb(p_user) ->> 'email_confirmed_at'
+                else pg_catalog.to_jsonb(p_user) ->> 'confirmed_at' end is not null
+  $function$;
+COMMENT ON FUNCTION private.email_confirmed(p_user auth.users) IS 'Whether the user''s address is confirmed: auth.users.email_confirmed_at, or confirmed_at where GoTrue''s migrations have not yet renamed it.';
+REVOKE ALL ON FUNCTION private.email_confirmed(p_user auth.users) FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.handle_new_user()
  RETURNS trigger

@@ -207,3 +207,24 @@ describe('limits', () => {
     assert.equal(pending.length, 100)
   })
 })
+
+describe('email confirmation on a database GoTrue has not migrated yet', () => {
+  // Supabase's init scripts create auth.users with confirmed_at; GoTrue's own migrations later rename
+  // it to email_confirmed_at (and add a generated confirmed_at beside it). The invitation functions
+  // read whichever the database has. Altering auth.users needs its owner: the embedded database, or a
+  // server where postgres owns auth (not the Supabase-shaped CI cluster, where supabase_auth_admin does).
+  it('reads confirmed_at where email_confirmed_at does not exist yet', async (ctx) => {
+    const owns = await asSystem(t.db, async (trx) => (await sql<{ owns: boolean }>`
+      select pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') as owns
+        from pg_catalog.pg_class c where c.oid = 'auth.users'::regclass`.execute(trx)).rows[0]?.owns)
+    if (!owns) return ctx.skip('auth.users belongs to another role here (as on Supabase): it cannot be reshaped')
+    const confirmed = await createUser(t.db, 'early-confirmed@example.com')
+    const unconfirmed = await createUser(t.db, 'early-unconfirmed@example.com', { confirmed: false })
+    const answers = await asSystem(t.db, async (trx) => {
+      await sql`alter table auth.users rename column email_confirmed_at to confirmed_at`.execute(trx)
+      return (await sql<{ id: string; confirmed: boolean }>`
+        select u.id, private.email_confirmed(u) as confirmed from auth.users u where u.id in (${confirmed}, ${unconfirmed})`.execute(trx)).rows
+    }, { attempts: 1, rollback: true })
+    assert.deepEqual(new Map(answers.map((a) => [a.id, a.confirmed])), new Map([[confirmed, true], [unconfirmed, false]]))
+  })
+})

@@ -105,12 +105,24 @@ create trigger invitations_reject_key_change before update on public.invitations
 -- ============================================================================
 -- The signed-in caller's address as GoTrue recorded it, normalised, and only once it is confirmed;
 -- NULL otherwise. auth.users, not profiles.email: confirmation is only recorded there.
+-- Whether GoTrue recorded the user's address as confirmed. GoTrue keeps that in email_confirmed_at; a
+-- database built from Supabase's init scripts, before GoTrue's migrations ran, has only the column
+-- GoTrue later renames to it, confirmed_at. Read through to_jsonb so that this compiles and answers on
+-- both; where both exist, confirmed_at is GoTrue's generated least(email, phone) and is not read.
+create function private.email_confirmed(p_user auth.users) returns boolean
+  language sql stable set search_path = ''
+  as $$
+    select case when pg_catalog.to_jsonb(p_user) ? 'email_confirmed_at'
+                then pg_catalog.to_jsonb(p_user) ->> 'email_confirmed_at'
+                else pg_catalog.to_jsonb(p_user) ->> 'confirmed_at' end is not null
+  $$;
+
 create function private.confirmed_email() returns text
   language plpgsql stable security definer set search_path = ''
   as $$
 begin
   return (select lower(btrim(u.email)) from auth.users u
-           where u.id = auth.uid() and u.email_confirmed_at is not null and u.email is not null);
+           where u.id = auth.uid() and private.email_confirmed(u) and u.email is not null);
 end
 $$;
 
@@ -233,7 +245,7 @@ begin
     raise exception 'no invitation matches this token' using errcode = 'P0002', table = 'invitations';
   end if;
 
-  select lower(btrim(u.email)), u.email_confirmed_at is not null into v_email, v_confirmed
+  select lower(btrim(u.email)), private.email_confirmed(u) into v_email, v_confirmed
     from auth.users u where u.id = actor;
   if v_email is distinct from inv.email then
     raise exception 'this invitation is addressed to another email address than yours'
@@ -381,7 +393,7 @@ create function public.leave_organization() returns void
 -- GRANTS: new functions are executable by PUBLIC (and, on Supabase, granted to the API roles)
 -- ============================================================================
 revoke all on function
-  private.audit_invitation(), private.confirmed_email(), private.invitation_token_hash(text),
+  private.audit_invitation(), private.email_confirmed(auth.users), private.confirmed_email(), private.invitation_token_hash(text),
   private.invite_member(text, text, interval), private.accept_invitation(text), private.revoke_invitation(uuid),
   private.decline_invitation(uuid), private.my_invitations(), private.leave_organization()
   from public, anon, authenticated, service_role;
@@ -428,8 +440,10 @@ comment on trigger invitations_reject_key_change on public.invitations is 'id an
 
 comment on function private.audit_invitation() is
   'AFTER INSERT/UPDATE/DELETE row trigger on invitations: one audit row filed under the invitation''s organization, actor auth.uid(), the row without token_hash.';
+comment on function private.email_confirmed(auth.users) is
+  'Whether the user''s address is confirmed: auth.users.email_confirmed_at, or confirmed_at where GoTrue''s migrations have not yet renamed it.';
 comment on function private.confirmed_email() is
-  'The signed-in user''s auth.users email, trimmed and lower-case, if email_confirmed_at is set; NULL otherwise.';
+  'The signed-in user''s auth.users email, trimmed and lower-case, if it is confirmed (private.email_confirmed); NULL otherwise.';
 comment on function private.invitation_token_hash(text) is 'sha256 of a token''s UTF-8 bytes: what invitations.token_hash stores.';
 comment on function private.invite_member(text, text, interval) is 'Implements public.invite_member().';
 comment on function private.accept_invitation(text) is 'Implements public.accept_invitation().';
