@@ -5,6 +5,13 @@ import { CommanderError } from 'commander'
 import { ConnectionError, EXIT, InterruptedError, reportError } from './output.js'
 import { buildProgram } from './program.js'
 
+// A reader that stops early (`tenantry --help | head -1`) closes the pipe: that ends the output, not
+// in a crash. The exit code is what a shell reports for SIGPIPE.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(128 + 13)
+  throw e
+})
+
 try {
   await buildProgram().parseAsync(process.argv)
 } catch (e) {

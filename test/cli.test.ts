@@ -1,12 +1,14 @@
 // The tenantry CLI, each command run as a process against a database of this file's own: output,
 // exit codes, and one clear line (never a stack trace) for each kind of mistake.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { readMigrationFiles } from '../lib/migrate/index.js'
 import { lockDataDir } from '../lib/db/data-dir-lock.js'
 import { buildProgram } from '../cli/program.js'
 import { onServer } from './support/db.js'
-import { type CliTarget, cliTarget, lines, type RunResult } from './support/cli.js'
+import { CLI_BIN, type CliTarget, cliTarget, lines, type RunResult } from './support/cli.js'
+import { PROJECT_ROOT } from '../lib/paths.js'
 
 let target: CliTarget
 before(async () => {
@@ -42,6 +44,12 @@ interface SeedJson {
 }
 
 describe('tenantry CLI', () => {
+  it('a reader that closes the pipe early (tenantry --help | head -1) ends the output quietly', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" ${CLI_BIN} --help | head -1`], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 })
+    assert.match(r.stdout, /^Usage: tenantry/)
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/, r.stderr)
+  })
+
   it('--help of every command says what it does, with an example and the exit codes', async () => {
     const program = buildProgram()
     assert.deepEqual(program.commands.map((c) => c.name()), COMMANDS)
