@@ -29,7 +29,7 @@ export { listDeleted, restore, softDelete, type SoftDeleteRow } from './flows/so
 export { recordAiUsage, type AiUsageInput } from './flows/ai-usage.js'
 export { getPreferences, setPreferences, type PreferencesInput } from './flows/preferences.js'
 export {
-  AUDIT_TRAIL_DEFAULT_LIMIT, AUDIT_TRAIL_MAX_LIMIT, decodeAuditCursor, encodeAuditCursor, readAuditTrail,
+  AUDIT_TRAIL_DEFAULT_LIMIT, AUDIT_TRAIL_MAX_LIMIT, readAuditTrail,
   type AuditTrailPage, type AuditTrailQuery,
 } from './flows/audit-trail.js'
 export {
@@ -39,6 +39,7 @@ export {
   type CustomersPageQuery, type FunctionRow, type Instant, type MonthlyRevenueRow, type OrganizationSummary, type Period,
   type SearchActivitiesPage, type SearchActivitiesQuery, type TopCustomerRow,
 } from './dashboard/index.js'
+export { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js'
 export {
   AUDIT_MONTHS_AHEAD, AuditRetentionError, auditMonthsBefore, exportFileName, listAuditPartitions, maintainAuditPartitions,
   monthOf, parseMonth, pruneAuditMonths, pruneRefusal,

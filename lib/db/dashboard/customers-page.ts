@@ -2,7 +2,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { translated } from '../errors.js'
 import type { Customer, CustomerStatus, Database } from '../types.js'
-import { cursorAt, decodeCursor, encodeCursor } from './cursor.js'
+import { cursorAt, decodeCursor, keysetPage } from '../cursor.js'
 import { callFunction } from './call-function.js'
 
 export const CUSTOMERS_PAGE_DEFAULT_SIZE = 50
@@ -29,17 +29,9 @@ export interface CustomersPage {
  * before the first page, never inside a later one.
  */
 export async function customersPage(db: Kysely<Database>, query: CustomersPageQuery = {}): Promise<CustomersPage> {
-  const limit = query.limit ?? CUSTOMERS_PAGE_DEFAULT_SIZE
-  // One row more than the page tells whether there is a next page (the function's limit is 500).
-  const ask = Number.isInteger(limit) && limit >= 1 && limit < 500 ? limit + 1 : limit
-  const r = await translated(() => customersPageQuery({ ...query, limit: ask }).execute(db))
-  const page = r.rows.slice(0, limit)
-  const last = page[page.length - 1]
-  const more = last !== undefined && (r.rows.length > limit || (ask === limit && page.length === limit))
-  return {
-    rows: page.map(({ cursor_at: _, ...row }) => row),
-    nextCursor: more ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
-  }
+  // The function's page size is at most 500.
+  return keysetPage(query.limit ?? CUSTOMERS_PAGE_DEFAULT_SIZE, 500, async (ask) =>
+    (await translated(() => customersPageQuery({ ...query, limit: ask }).execute(db))).rows)
 }
 
 /** The statement customersPage sends for exactly query.limit rows: for EXPLAIN (the bench, the plan tests). */

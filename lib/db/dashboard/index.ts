@@ -6,7 +6,6 @@ export { aiUsageByDay, aiUsageByDayQuery, type AiUsageByDayRow, type AiUsageTota
 export { aiUsageByModel, aiUsageByModelQuery, type AiUsageByModelRow } from './ai-usage-by-model.js'
 export { aiUsageByUser, aiUsageByUserQuery, type AiUsageByUserRow } from './ai-usage-by-user.js'
 export { callFunction, type FunctionRow, PRIVATE_IMPLEMENTATIONS } from './call-function.js'
-export { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js'
 export {
   CUSTOMERS_PAGE_DEFAULT_SIZE, customersPage, customersPageQuery, type CustomersPage, type CustomersPageQuery,
 } from './customers-page.js'

@@ -3,7 +3,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { translated } from '../errors.js'
 import type { Activity, Database, JsonObject } from '../types.js'
-import { cursorAt, decodeCursor, encodeCursor } from './cursor.js'
+import { cursorAt, decodeCursor, keysetPage } from '../cursor.js'
 import { callFunction } from './call-function.js'
 
 export const SEARCH_ACTIVITIES_DEFAULT_SIZE = 50
@@ -24,16 +24,8 @@ export interface SearchActivitiesPage {
 
 /** Newest first (created_at desc, id desc). A document that is not a non-empty object is an InvalidInputError. */
 export async function searchActivities(db: Kysely<Database>, query: SearchActivitiesQuery): Promise<SearchActivitiesPage> {
-  const limit = query.limit ?? SEARCH_ACTIVITIES_DEFAULT_SIZE
-  const ask = Number.isInteger(limit) && limit >= 1 && limit < 500 ? limit + 1 : limit
-  const r = await translated(() => searchActivitiesQuery({ ...query, limit: ask }).execute(db))
-  const page = r.rows.slice(0, limit)
-  const last = page[page.length - 1]
-  const more = last !== undefined && (r.rows.length > limit || (ask === limit && page.length === limit))
-  return {
-    rows: page.map(({ cursor_at: _, ...row }) => row),
-    nextCursor: more ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
-  }
+  return keysetPage(query.limit ?? SEARCH_ACTIVITIES_DEFAULT_SIZE, 500, async (ask) =>
+    (await translated(() => searchActivitiesQuery({ ...query, limit: ask }).execute(db))).rows)
 }
 
 /** The statement searchActivities sends for exactly query.limit rows: for EXPLAIN (the bench, the plan tests). */

@@ -4,6 +4,7 @@
 // by month on created_at (migration 012): since/until and the cursor bound created_at, so only the
 // months they reach are read, each through idx_audit_logs_org_created (organization_id, created_at, id).
 import { type Kysely, sql } from 'kysely'
+import { cursorAt, decodeCursor, encodeCursor } from '../cursor.js'
 import { InvalidInputError, translated } from '../errors.js'
 import type { AuditAction, AuditLog, Database, TableName } from '../types.js'
 
@@ -39,35 +40,6 @@ export interface AuditTrailPage {
   nextOffset: number | null
 }
 
-interface CursorPosition {
-  /** created_at in UTC with microseconds: a JS Date would lose them and skip rows. */
-  at: string
-  id: string
-}
-
-const CURSOR_AT = /^\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-export function encodeAuditCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify([position.at, position.id]), 'utf8').toString('base64url')
-}
-
-export function decodeAuditCursor(cursor: string): CursorPosition {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-  } catch {
-    parsed = null
-  }
-  if (Array.isArray(parsed) && parsed.length === 2) {
-    const [at, id]: unknown[] = parsed
-    if (typeof at === 'string' && CURSOR_AT.test(at) && typeof id === 'string' && UUID.test(id)) return { at, id }
-  }
-  throw new InvalidInputError('audit trail cursor is not valid: pass a nextCursor returned by readAuditTrail', {
-    table: 'audit_logs',
-  })
-}
-
 function checkInteger(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new InvalidInputError(`audit trail ${name} must be an integer from ${min} to ${max}, not ${value}`, {
@@ -88,12 +60,12 @@ export async function readAuditTrail(db: Kysely<Database>, query: AuditTrailQuer
   if (query.offset !== undefined && query.cursor !== undefined) {
     throw new InvalidInputError('audit trail: pass a cursor or an offset, not both', { table: 'audit_logs' })
   }
-  const after = query.cursor === undefined ? undefined : decodeAuditCursor(query.cursor)
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, 'readAuditTrail', 'audit_logs')
 
   let q = db
     .selectFrom('audit_logs')
     .selectAll('audit_logs')
-    .select(sql<string>`to_char(audit_logs.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
+    .select(cursorAt('audit_logs.created_at').as('cursor_at'))
   if (query.organizationId !== undefined) q = q.where('organization_id', '=', query.organizationId)
   if (query.table !== undefined) q = q.where('table_name', '=', query.table)
   if (query.recordId !== undefined) q = q.where('record_id', '=', query.recordId)
@@ -122,7 +94,7 @@ export async function readAuditTrail(db: Kysely<Database>, query: AuditTrailQuer
   const more = found.length > limit && last !== undefined
   return {
     rows: page.map(({ cursor_at: _, ...row }) => row),
-    nextCursor: more ? encodeAuditCursor({ at: last.cursor_at, id: last.id }) : null,
+    nextCursor: more ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
     nextOffset: more ? (query.offset ?? 0) + limit : null,
   }
 }
