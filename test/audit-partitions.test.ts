@@ -10,13 +10,13 @@ import { gunzipSync } from 'node:zlib'
 import { after, before, describe, it } from 'node:test'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import {
-  asAnon, asService, asSystem, asUser, AuditRetentionError, type Database, InvalidInputError, listAuditPartitions,
-  maintainAuditPartitions, monthOf, NotAuthorizedError, pruneAuditMonths, pruneRefusal, readAuditTrail,
+  asSystem, asUser, AuditRetentionError, type Database, InvalidInputError, listAuditPartitions,
+  maintainAuditPartitions, monthOf, NotAuthorizedError, pruneAuditMonths, pruneRefusal, readAuditTrail, withActor,
 } from '../lib/db/index.js'
 import { ACTORS, type ActorName } from '../lib/devtools/access-policy.js'
 import { runDoctor } from '../lib/devtools/doctor.js'
 import { migrate, readMigrationFiles } from '../lib/migrate/index.js'
-import { type Cast, createCast } from './support/fixtures.js'
+import { type Cast, castActor, createCast } from './support/fixtures.js'
 import { freshDb, type TestDb } from './support/db.js'
 
 const CONVERSION = '012'
@@ -29,26 +29,10 @@ type Db = Kysely<Database>
 async function codeAs(db: Db, cast: Cast, actor: ActorName, fn: (trx: Db) => Promise<unknown>): Promise<string | null> {
   const options = { attempts: 1, rollback: true } as const
   try {
-    switch (actor) {
-      case 'anon': await asAnon(db, fn, options); break
-      case 'service': await asService(db, fn, options); break
-      case 'system': await asSystem(db, fn, options); break
-      default: await asUser(db, userOf(cast, actor), fn, options)
-    }
+    await withActor(db, castActor(cast, actor), fn, options)
     return null
   } catch (e) {
     return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : String(e)
-  }
-}
-
-function userOf(cast: Cast, actor: ActorName): string {
-  switch (actor) {
-    case 'outsider': return cast.outsiderId
-    case 'memberA': return cast.a.memberId
-    case 'adminA': return cast.a.adminId
-    case 'memberB': return cast.b.memberId
-    case 'adminB': return cast.b.adminId
-    default: throw new Error(`${actor} is not a user`)
   }
 }
 

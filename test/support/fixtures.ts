@@ -2,7 +2,7 @@
 // outsider with no organization, and rows of every table in both organizations.
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
-import { asSystem, asUser, type Database } from '../../lib/db/index.js'
+import { type Actor, asSystem, asUser, type Database } from '../../lib/db/index.js'
 import type { ActorName } from '../../lib/devtools/access-policy.js'
 import type { FreshDbFixture } from './db.js'
 
@@ -85,6 +85,14 @@ export function castUserId(cast: Cast, actor: ActorName): string | null {
     case 'adminB': return cast.b.adminId
     default: return null
   }
+}
+
+/** The session actor behind an actor of the access policy. */
+export function castActor(cast: Cast, actor: ActorName): Actor {
+  if (actor === 'anon' || actor === 'service' || actor === 'system') return { kind: actor }
+  const userId = castUserId(cast, actor)
+  if (userId === null) throw new Error(`${actor} is not a user of the cast`)
+  return { kind: 'user', userId }
 }
 
 /** The cast as a fixture: created in the fixture's database once it is open, there while the tests run. */
