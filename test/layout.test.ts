@@ -57,6 +57,6 @@ test('no class in lib or cli extends Error directly except TenantryError', () =>
   const direct = dirs.flatMap(sourceFiles).flatMap((f) =>
     [...readFileSync(f, 'utf8').matchAll(/class (\w+)(?:<[^>]*>)? extends Error\b/g)]
       .map((m) => `${relative(PROJECT_ROOT, f)}: ${m[1]}`))
-  // RollbackWith (lib/db/session.ts) is never seen outside withActor: it carries a result, not an error.
-  assert.deepEqual(direct.filter((d) => !/: (TenantryError|RollbackWith)$/.test(d)), [])
+  // RollbackOnPurpose (lib/db/session.ts) never leaves withActor: it only ends a transaction.
+  assert.deepEqual(direct.filter((d) => !/: (TenantryError|RollbackOnPurpose)$/.test(d)), [])
 })

@@ -65,12 +65,8 @@ export interface SessionOptions {
   readOnly?: boolean
 }
 
-/** Carries fn's result out of a transaction that is being rolled back on purpose. */
-class RollbackWith<T> extends Error {
-  constructor(readonly value: T) {
-    super('rolled back on purpose')
-  }
-}
+/** Thrown to roll back a transaction on purpose (the rollback option); never leaves withActor. */
+class RollbackOnPurpose extends Error {}
 
 /** Runs fn in one transaction as the actor; errors roll back and come out as typed errors. */
 export async function withActor<T>(
@@ -81,6 +77,7 @@ export async function withActor<T>(
 ): Promise<T> {
   const attempts = options.attempts ?? 3
   for (let attempt = 1; ; attempt++) {
+    let kept: { value: T } | undefined
     try {
       // On the login role's pool (and the replica, read-only) when createDb opened them: session-routes.ts.
       return await onSessionPool(db, actor.kind, options.readOnly === true, (target) => {
@@ -89,12 +86,15 @@ export async function withActor<T>(
           await setRequestClaims(trx, claimsOf(actor))
           if (actor.kind !== 'system') await sql.raw(`set local role ${ROLE_OF[actor.kind]}`).execute(trx)
           const result = await fn(trx)
-          if (options.rollback) throw new RollbackWith(result)
+          if (options.rollback) {
+            kept = { value: result }
+            throw new RollbackOnPurpose('rolled back on purpose')
+          }
           return result
         })
       })
     } catch (e) {
-      if (e instanceof RollbackWith) return (e as RollbackWith<T>).value
+      if (e instanceof RollbackOnPurpose && kept) return kept.value
       const err = translateError(e)
       if (!(err instanceof RetryableError) || attempt >= attempts) throw err
       // A short random pause, so that two transactions that deadlocked don't collide again at once.
