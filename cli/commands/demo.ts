@@ -11,9 +11,8 @@ import { databaseState, lastCompleteMonth, type SeedResult } from '../../lib/see
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { errorText, InterruptedError } from '../output.js'
 import { renderTable, type Row } from '../table.js'
-import { describeChange } from './audit.js'
-import { runMigrate } from './migrate.js'
-import { progressReporter, runSeed } from './seed.js'
+import { describeChange } from '../audit-change.js'
+import { progressReporter, runMigrate, runSeed } from '../setup.js'
 
 /**
  * The view table's column for every table (a new table does not compile until it has one): a header

@@ -5,8 +5,7 @@ import { asUser, type CreatedInvitation, INVITATION_ROLES, type InvitationRole, 
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { toJson } from '../table.js'
-import { defaultSeedCast } from './seed.js'
-import { userOption, resolveUser } from './members.js'
+import { defaultSeedCast, parseDuration, resolveUser, userOption } from '../helpers.js'
 
 export interface InviteOptions {
   as: string
@@ -19,15 +18,9 @@ function isRole(value: string): value is InvitationRole {
   return (INVITATION_ROLES as readonly string[]).includes(value)
 }
 
-const SHORT_DURATION = /^(\d+)\s*(m|h|d|w)$/i
-const UNIT = { m: 'minutes', h: 'hours', d: 'days', w: 'weeks' } as const
-
 /** "7d", "12h", "30m", "2w", or a PostgreSQL interval as it is ("7 days", "36 hours"). */
 export function validForInterval(text: string): string {
-  const m = SHORT_DURATION.exec(text.trim())
-  if (!m) return text.trim()
-  const unit = (m[2] ?? 'd').toLowerCase() as keyof typeof UNIT
-  return `${m[1]} ${UNIT[unit]}`
+  return parseDuration(text)?.interval ?? text.trim()
 }
 
 /** The shell command the invitee runs (quoted so that any address survives the shell). */

@@ -1,14 +1,13 @@
 // sql: runs SQL as a user under row level security (the Supabase way: role authenticated and the JWT
 // claims set for one transaction), as anon, as service_role, or as the system (no RLS, the default),
 // and prints the rows as a table, or as JSON for scripts. The quickest way to see what a user sees.
-import { type Command, InvalidArgumentError, Option } from 'commander'
+import { type Command, Option } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import { type Actor, actorOf, type Database, verifyAccessToken, withActor } from '../../lib/db/index.js'
 import { isCommentOnly, splitStatements } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
-import { defaultSeedCast } from './seed.js'
-import { cliTokenKeys } from './token.js'
+import { asOption, cliTokenKeys, defaultSeedCast, resolveActor } from '../helpers.js'
 import { renderTable, type Row, toJson } from '../table.js'
 
 export interface StatementResult {
@@ -18,26 +17,6 @@ export interface StatementResult {
   rows: Row[]
   /** Rows inserted, updated or deleted, for those commands. */
   rowCount: number | null
-}
-
-/** --as parser: anon / service / system, or something that looks like an email. */
-export function actorOption(value: string): string {
-  const w = value.trim()
-  if (['system', 'anon', 'service', 'service_role'].includes(w) || w.includes('@')) return w
-  throw new InvalidArgumentError('expected an email, anon, service or system')
-}
-
-/** An actor named on the command line: an email, or anon / service / system. */
-export async function resolveActor(db: Kysely<Database>, who: string | undefined): Promise<Actor> {
-  const w = who?.trim() ?? 'system'
-  if (w === 'system') return { kind: 'system' }
-  if (w === 'anon') return { kind: 'anon' }
-  if (w === 'service' || w === 'service_role') return { kind: 'service' }
-  if (!w.includes('@')) throw new UsageError(`--as takes an email, anon, service or system, not "${w}"`)
-  const found = await sql<{ id: string }>`select id from auth.users where lower(email) = lower(${w}) order by created_at limit 1`.execute(db)
-  const id = found.rows[0]?.id
-  if (!id) throw new UsageError(`no user with email "${w}" (list them: tenantry sql "select email from auth.users")`)
-  return { kind: 'user', userId: id }
 }
 
 function commandOf(statement: string): string {
@@ -108,7 +87,7 @@ export function register(program: Command): void {
       .description('run SQL as a user under RLS (--as <email>), as anon, as service_role, or as the system (default)')
       .argument('<query>', 'SQL: one statement, or several separated by ";" (one transaction)'),
   )
-    .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', actorOption, 'system')
+    .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', asOption(['anon', 'service', 'system']), 'system')
     .addOption(new Option('--token <jwt>', 'an access token: run as whoever it proves (verified against TENANTRY_JWT_SECRET or the local default, and TENANTRY_JWKS_URL)').conflicts('as'))
     .option('--json', 'print the rows of the last statement as JSON')
     .option('--rollback', 'roll the transaction back at the end: try a write without keeping it')

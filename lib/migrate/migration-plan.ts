@@ -13,8 +13,6 @@
 // (Read from the CLI 2.117.0 binary and checked against it: test/migration-plan.test.ts.)
 import type { MigrationFile } from './migration-files.js'
 
-export const NO_TRANSACTION_MARKER = '-- pg-delta: transaction=false'
-
 export type MigrationStep =
   /** Statements run in one transaction; `record`: the file's history row is written in it too. */
   | { kind: 'transaction'; statements: { index: number; sql: string }[]; record: boolean }
@@ -67,13 +65,6 @@ export function isTransactionControl(statement: string): boolean {
 /** A session-level SET / RESET / DISCARD (not SET LOCAL): outside a transaction it outlives its statement. */
 export function isSessionSetting(statement: string): boolean {
   return SESSION_SETTING.test(`${head(statement)} `)
-}
-
-export function hasNoTransactionMarker(source: string): boolean {
-  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source
-  const nl = text.indexOf('\n')
-  const first = nl < 0 ? text : text.slice(0, nl)
-  return (first.endsWith('\r') ? first.slice(0, -1) : first) === NO_TRANSACTION_MARKER
 }
 
 /** The steps that apply `file`, in order. Comment-only statements are left to the caller to skip. */
