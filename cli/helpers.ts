@@ -141,6 +141,32 @@ export function defaultSeedCast(): { org: string; admin: string; member: string 
   return { org: org.slug, admin: admin.email, member: member.email }
 }
 
+/** Text single-quoted for a POSIX shell, so that a printed command works whatever the text holds. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`
+}
+
+/** Supabase Auth's role: on a Supabase project it owns auth.users and writes every row of it. */
+export const SUPABASE_AUTH_ROLE = 'supabase_auth_admin'
+
+/**
+ * Why this CLI may not create auth users in this database, or undefined where it may: on a Supabase
+ * project (auth.users owned by Supabase Auth, or GoTrue's own migration table present) the users are
+ * Supabase Auth's; the embedded database and a plain PostgreSQL have the compatibility layer's table.
+ */
+export async function localUsersRefusal(db: Kysely<Database>): Promise<string | undefined> {
+  const r = await sql<{ owner: string; gotrue: boolean }>`
+    select pg_catalog.pg_get_userbyid(c.relowner)::text as owner,
+           pg_catalog.to_regclass('auth.schema_migrations') is not null as gotrue
+      from pg_catalog.pg_class c where c.oid = pg_catalog.to_regclass('auth.users')`.execute(db)
+  const row = r.rows[0]
+  if (!row) throw new UsageError('the database has no auth.users: run `tenantry migrate` first')
+  if (row.owner !== SUPABASE_AUTH_ROLE && !row.gotrue) return undefined
+  return `auth.users belongs to Supabase Auth here (owner ${row.owner}${row.gotrue ? ", GoTrue's auth.schema_migrations present" : ''}): ` +
+    'create users through Supabase Auth instead, by signing up (supabase.auth.signUp) or with the admin API ' +
+    '(supabase.auth.admin.createUser({ email, email_confirm: true }), or Authentication > Users in the dashboard)'
+}
+
 /** The JWT secret of every local Supabase stack (supabase start); public knowledge, for development only. */
 export const LOCAL_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long'
 /** The issuer a local Supabase stack writes into its tokens (API port 54321, supabase/config.toml). */

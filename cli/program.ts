@@ -14,6 +14,7 @@ import { register as registerSeed } from './commands/seed.js'
 import { register as registerSql } from './commands/sql.js'
 import { register as registerStatus } from './commands/status.js'
 import { register as registerToken } from './commands/token.js'
+import { register as registerUsers } from './commands/users.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -36,6 +37,7 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, docto
   registerSeed(program)
   registerSql(program)
   registerToken(program)
+  registerUsers(program)
   registerInvite(program)
   registerAccept(program)
   registerMembers(program)

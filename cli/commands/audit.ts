@@ -5,13 +5,13 @@
 import type { Command } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import {
-  asSystem, AUDIT_ACTIONS, auditMonthsBefore, listAuditPartitions, pruneAuditMonths, pruneRefusal, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, AUDITED_TABLES, type AuditedTable,
+  asSystem, AUDIT_ACTIONS, parseMonth, auditMonthsBefore, listAuditPartitions, pruneAuditMonths, pruneRefusal, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, AUDITED_TABLES, type AuditedTable,
 } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { renderTable, toJson } from '../table.js'
 import { describeChange } from '../audit-change.js'
-import { confirm, defaultSeedCast, findUserId, integerOption } from '../helpers.js'
+import { confirm, defaultSeedCast, findUserId, integerOption, parseDuration } from '../helpers.js'
 
 export interface AuditOptions {
   org: string
@@ -42,11 +42,8 @@ function isAction(name: string): name is AuditAction {
 
 /** An ISO 8601 date or time, or a duration back from now: 30m, 12h, 7d, 2w. */
 export function parseWhen(text: string, option: string, now = new Date()): string {
-  const rel = /^(\d+)\s*(m|h|d|w)$/i.exec(text.trim())
-  if (rel) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(rel[2] ?? 'd').toLowerCase() as 'm' | 'h' | 'd' | 'w']
-    return new Date(now.getTime() - Number(rel[1]) * unit).toISOString()
-  }
+  const back = parseDuration(text)
+  if (back) return new Date(now.getTime() - back.seconds * 1000).toISOString()
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(Date.parse(text))) {
     throw new UsageError(`${option} takes a date or time (2025-06-01, 2025-06-01T12:00:00Z) or a duration back from now (30m, 12h, 7d, 2w), not "${text}"`)
   }
@@ -133,7 +130,7 @@ export interface PruneOptions {
 
 /** --before as YYYY-MM, refused (before the database is opened) for the current and the previous month. */
 export function checkPruneBefore(before: string, now = new Date()): string {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(before)) throw new UsageError(`--before takes a month as YYYY-MM (2025-01), not "${before}"`)
+  parseMonth(before, '--before')
   const refusal = pruneRefusal(before, now)
   if (refusal) throw new UsageError(refusal)
   return before

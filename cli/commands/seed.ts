@@ -1,7 +1,7 @@
 // seed: fills an empty, migrated database with realistic demo tenants (lib/seed), with a progress
 // bar on a terminal. Deterministic: the same --seed and --end-month give the same rows, ids included.
 import { type Command, InvalidArgumentError } from 'commander'
-import { parseMonth } from '../../lib/seed/plan.js'
+import { parseMonth } from '../../lib/db/index.js'
 import { lastCompleteMonth, SEED_DEFAULTS, type SeedResult } from '../../lib/seed/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { integerOption } from '../helpers.js'
@@ -10,7 +10,7 @@ import { progressReporter, runSeed } from '../setup.js'
 /** --end-month parser: checked before the database is opened. */
 function monthOption(value: string): string {
   try {
-    parseMonth(value)
+    parseMonth(value, '--end-month')
   } catch (e) {
     throw new InvalidArgumentError(e instanceof Error ? e.message : String(e))
   }

@@ -39,9 +39,10 @@ export {
   type CustomersPageQuery, type FunctionRow, type Instant, type MonthlyRevenueRow, type OrganizationSummary, type Period,
   type SearchActivitiesPage, type SearchActivitiesQuery, type TopCustomerRow,
 } from './dashboard/index.js'
+export { addMonths, lastCompleteMonth, type Month, monthOf, parseMonth } from './months.js'
 export { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js'
 export {
   AUDIT_MONTHS_AHEAD, AuditRetentionError, auditMonthsBefore, exportFileName, listAuditPartitions, maintainAuditPartitions,
-  monthOf, parseMonth, pruneAuditMonths, pruneRefusal,
+  pruneAuditMonths, pruneRefusal,
   type AuditMaintenanceStep, type AuditPartition, type AuditPruneOptions, type AuditPruneResult,
 } from './flows/audit-partitions.js'
