@@ -1,6 +1,7 @@
 // What a row of the audit trail changed, in a few words: the audit command's and the demo's "change"
 // column.
 import type { AuditLog } from '../lib/db/index.js'
+import { EMPTY_CELL } from './table.js'
 
 type Json = AuditLog['new_data']
 
@@ -26,7 +27,7 @@ export function describeChange(row: Pick<AuditLog, 'action' | 'old_data' | 'new_
     const oldData = row.old_data
     const newData = row.new_data
     const keys = Object.keys(newData).filter((k) => k !== 'updated_at' && JSON.stringify(oldData[k]) !== JSON.stringify(newData[k]))
-    const show = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))
+    const show = (v: unknown): string => (v === null || v === undefined ? EMPTY_CELL : typeof v === 'object' ? JSON.stringify(v) : String(v))
     const parts = keys.slice(0, 3).map((k) => `${k}: ${show(oldData[k])} → ${show(newData[k])}`)
     if (keys.length > 3) parts.push(`+${keys.length - 3} more`)
     return `${label(newData)}${parts.length ? ` (${parts.join(', ')})` : ''}`

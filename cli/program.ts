@@ -3,6 +3,7 @@
 import { Command } from 'commander'
 import { register as registerAccept } from './commands/accept.js'
 import { register as registerAudit } from './commands/audit.js'
+import { register as registerDashboard } from './commands/dashboard.js'
 import { register as registerDemo } from './commands/demo.js'
 import { register as registerDoctor } from './commands/doctor.js'
 import { register as registerGenerate } from './commands/generate.js'
@@ -41,6 +42,7 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, docto
   registerInvite(program)
   registerAccept(program)
   registerMembers(program)
+  registerDashboard(program)
   registerAudit(program)
   registerDoctor(program)
   registerGenerate(program)
