@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import { type Actor, actorOf, type Database, verifyAccessToken, withActor } from '../../lib/db/index.js'
-import { isCommentOnly, splitStatements } from '../../lib/migrate/index.js'
+import { commandOf, isCommentOnly, isTransactionControl, splitStatements } from '../../lib/sql-text.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { asOption, cliTokenKeys, defaultSeedCast, resolveActor } from '../helpers.js'
@@ -19,13 +19,6 @@ export interface StatementResult {
   rowCount: number | null
 }
 
-function commandOf(statement: string): string {
-  const text = statement.replace(/--[^\n]*\n?|\/\*[\s\S]*?\*\//g, ' ').trim()
-  return (/^[a-z]+/i.exec(text)?.[0] ?? '').toUpperCase()
-}
-
-/** The session's transaction is the actor's context: ending it early would drop the role and claims. */
-const TRANSACTION_CONTROL = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT'])
 
 /**
  * Statements that change who the session is. As an actor other than the system they are refused: the
@@ -47,9 +40,11 @@ function withoutComments(statement: string): string {
 export async function runSql(db: Kysely<Database>, query: string, actor: Actor, options: { rollback?: boolean } = {}): Promise<StatementResult[]> {
   const statements = splitStatements(query).filter((s) => !isCommentOnly(s))
   if (statements.length === 0) throw new UsageError('no SQL statement given')
-  const control = statements.map(commandOf).find((c) => TRANSACTION_CONTROL.has(c))
+  // The session's transaction is the actor's context: ending it early would drop the role and claims.
+  // ROLLBACK TO SAVEPOINT ends nothing, and is allowed.
+  const control = statements.find(isTransactionControl)
   if (control) {
-    throw new UsageError(`${control} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
+    throw new UsageError(`${commandOf(control)} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
   }
   if (actor.kind !== 'system') {
     const change = statements.find((st) => ROLE_CHANGE.test(withoutComments(st)))

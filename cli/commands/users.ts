@@ -76,9 +76,10 @@ Exit codes: 0 added, 1 refused (not an address, exists already, Supabase Auth's 
         return
       }
       console.log(`Added ${added.email}${added.full_name ? ` (${added.full_name})` : ''}, address confirmed, in no organization (id ${added.id}).`)
+      const dir = options.dataDir === undefined ? '' : ` --data-dir ${shellQuote(options.dataDir)}`
       console.log('Next steps:')
-      console.log(`  tenantry invite ${shellQuote(added.email)} --as <admin-email>    # an admin of an organization invites them`)
-      console.log(`  tenantry members --as ${shellQuote(added.email)}                  # the invitations waiting for them`)
+      console.log(`  tenantry invite ${shellQuote(added.email)} --as <admin-email>${dir}    # an admin of an organization invites them`)
+      console.log(`  tenantry members --as ${shellQuote(added.email)}${dir}    # the invitations waiting for them`)
     })
 }
 
@@ -88,5 +89,10 @@ export function register(program: Command): void {
       .command('users')
       .description('the auth users of a development database (add: a local user with a confirmed address)'),
   )
+    .addHelpText('after', `
+Example:
+  $ tenantry users add new.hire@example.com --name "New Hire"
+
+Exit codes: 0 done, 1 refused or failed, 2 cannot connect (each subcommand's --help says more).`)
   registerAdd(users)
 }

@@ -14,7 +14,7 @@ export {
   type ServiceAccessClaims, type UserAccessClaims, type VerifyAccessTokenOptions,
 } from './access-token.js'
 export {
-  ConflictError, ConnectionLostError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError,
+  ConflictError, connectionFailure, type ConnectionFailure, ConnectionLostError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError,
   TenantryError, translated, translateError, type ErrorFields,
 } from './errors.js'
 export * from './types.js'

@@ -6,5 +6,4 @@ export {
   type AppliedMigration, type MigrateEvents, type MigrateOptions, type MigrateResult, type MigrationStatus,
 } from './migrator.js'
 export { NO_TRANSACTION_MARKER, readCompatStatements, readMigrationFiles, type MigrationFile } from './migration-files.js'
-export { isCommentOnly, splitStatements } from './sql-split.js'
 export { migrationPlan, runsAlone, type MigrationStep } from './migration-plan.js'

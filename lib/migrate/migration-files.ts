@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { COMPAT_FILE, MIGRATIONS_DIR, migrationFileName } from '../paths.js'
-import { splitStatements } from './sql-split.js'
+import { splitStatements } from '../sql-text.js'
 
 /** The Supabase CLI's marker, on a file's first line, for a file run statement by statement outside a transaction. */
 export const NO_TRANSACTION_MARKER = '-- pg-delta: transaction=false'
