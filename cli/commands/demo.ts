@@ -4,8 +4,8 @@
 import type { Command } from 'commander'
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
 import {
-  acceptInvitation, type Actor, addMonths, asUser, type AuditLog, type Database, DbError, type DbHandle, inviteMember, monthlyRevenue,
-  type MonthlyRevenueRow, parseMonth, type Period, setRequestClaims, type TableName, TABLES, topCustomers, type TopCustomerRow,
+  acceptInvitation, type Actor, addMonths, asUser, becomeActor, type AuditLog, type Database, DbError, type DbHandle, inviteMember, monthlyRevenue,
+  type MonthlyRevenueRow, parseMonth, type Period, type TableName, TABLES, topCustomers, type TopCustomerRow,
   translateError, withActor,
 } from '../../lib/db/index.js'
 import { databaseState, lastCompleteMonth, type SeedResult } from '../../lib/seed/index.js'
@@ -335,11 +335,7 @@ async function invitationRoundTrip(
   const invitee = `newcomer@${orgSlug}.example`
   return withActor(db, { kind: 'system' }, async (trx) => {
     const steps: InvitationDemo['steps'] = []
-    const become = async (userId: string | null): Promise<void> => {
-      await sql`reset role`.execute(trx)
-      await setRequestClaims(trx, userId ? { sub: userId, role: 'authenticated' } : null)
-      if (userId) await sql`set local role authenticated`.execute(trx)
-    }
+    const become = (userId: string | null): Promise<void> => becomeActor(trx, userId ? { kind: 'user', userId } : { kind: 'system' })
     /** Runs a step that may be refused, keeping the transaction usable. */
     const tryStep = async (fn: () => Promise<string>): Promise<string> => {
       await sql`savepoint demo_step`.execute(trx)

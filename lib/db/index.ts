@@ -5,7 +5,7 @@ export { DataDirLockedError } from './data-dir-lock.js'
 export { ReplicaUnavailableError, sessionRoutes, type SessionRoutes } from './session-routes.js'
 export { waitForReplica, type ReplicaLag } from './replica.js'
 export {
-  asAnon, asService, asSystem, asUser, setRequestClaims, withActor,
+  asAnon, asService, asSystem, asUser, becomeActor, setRequestClaims, withActor,
   type Actor, type Claims, type SessionOptions,
 } from './session.js'
 export {
