@@ -19,12 +19,12 @@ export interface StatementResult {
   rowCount: number | null
 }
 
-
 /**
- * Statements that change who the session is. As an actor other than the system they are refused: the
- * session's role is the actor's context. (Over the login role, TENANTRY_AUTHENTICATOR_URL, they
- * would gain nothing beyond the API roles anyway; this also keeps `set role service_role` out of a
- * user's session, and covers the embedded database, which has no separate login.)
+ * Statements that change who the session is, refused by their text as an actor other than the system.
+ * A guess (`execute 're' || 'set role'` passes it), kept where nothing better exists: on a server the
+ * session logs in as the login role, so no statement reaches the owner, but that role may still become
+ * service_role (as PostgREST's authenticator may); the embedded database can log in only as its
+ * superuser (PGlite's `username` is a SET ROLE, which `reset role` undoes). See docs/production.md.
  */
 const ROLE_CHANGE = /\b(?:set|reset)\s+(?:local\s+|session\s+)?(?:role|session\s+authorization)\b|\bset_config\s*\(\s*'(?:role|session_authorization)'/i
 
@@ -104,10 +104,13 @@ Exit codes: 0 success, 1 SQL error, unknown user or not allowed (one line on std
       const tokenActor = options.token === undefined
         ? undefined
         : actorOf(await verifyAccessToken(options.token, cliTokenKeys(), { allowServiceRole: true }))
+      // Anyone but the system logs in as the login role on a server (context.ts): from there no statement
+      // reaches the owner's rights, whatever its text.
+      const loginRole = tokenActor !== undefined || options.as !== 'system'
       const results = await withDatabase(options, async ({ handle }) => {
         const actor = tokenActor ?? await resolveActor(handle.db, options.as)
         return runSql(handle.db, query, actor, { rollback: options.rollback ?? false })
-      })
+      }, { loginRole })
       if (options.json) {
         console.log(toJson(results[results.length - 1]?.rows ?? []))
         return
