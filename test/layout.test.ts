@@ -114,3 +114,10 @@ test('the import-graph checks find a circle and a crossing where there is one', 
   // What both read: type-only imports count (migration-plan.ts imports only a type of migration-files.ts).
   assert.ok(relativeImports(at('lib', 'migrate', 'migration-plan.ts')).includes(at('lib', 'migrate', 'migration-files.ts')))
 })
+
+test('test files are named <concern>-<aspect>: an aspect such as cli or bench comes after the concern', () => {
+  const names = readdirSync(join(PROJECT_ROOT, 'test')).filter((f) => f.endsWith('.test.ts'))
+  assert.ok(names.includes('invitations-cli.test.ts'), names.join(', '))
+  // `cli.test.ts` is the CLI's own concern; `bench-smoke` the bench's.
+  assert.deepEqual(names.filter((f) => /^cli-/.test(f) || /^(escalation|race|plans|drift)-/.test(f)), [])
+})

@@ -133,7 +133,7 @@ async function pickCast(db: Kysely<Database>): Promise<{ a: OrgPick; b: OrgPick;
 
 /**
  * The changes every demo run keeps, each audited as the admin who made it: what --help promises and
- * test/cli-demo.test.ts counts in the trail.
+ * test/demo-cli.test.ts counts in the trail.
  */
 export const DEMO_KEPT_CHANGES = [
   "an admin toggles a customer's status",
