@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import type { Transaction } from 'kysely'
 import {
   activitiesByType, aiUsageByDay, aiUsageByModel, aiUsageByUser, asUser, CUSTOMER_STATUSES, type CustomerStatus, customersPage,
-  type Database, type JsonObject, monthlyRevenue, organizationSummary, searchActivities, topCustomers,
+  type Database, type JsonObject, monthlyRevenue, organizationSummary, type Period, searchActivities, topCustomers,
 } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import {
@@ -102,6 +102,17 @@ Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
 
 Exit codes: 0 answered, 1 unknown user, bad option or failure, 2 cannot connect.`)
 
+  /** A question over a period: the period from --from/--to (default: the last complete month), the answer rendered. */
+  const overPeriod = <R>(name: string, description: string, examples: string[], answer: (trx: Transaction<Database>, period: Period) => Promise<R>,
+    render: (rows: R, period: Period) => string): void => {
+    withPeriod(question(dashboard, name, description, examples), 'the first day of --to\'s month')
+      .action(async (_: unknown, command: Command) => {
+        const options = command.optsWithGlobals<PeriodOptions>()
+        const period = periodOf(options, 1)
+        show(options, await ask(options, (trx) => answer(trx, period)), (r) => render(r, period))
+      })
+  }
+
   question(dashboard, 'summary', "the organization at a glance: customers by status, this and last month's revenue, users",
     [`--as ${member}`, '--as-of 2025-06-30 --json'])
     .option('--as-of <YYYY-MM-DD>', 'the day it is as of (default: today)', dayOption)
@@ -148,16 +159,9 @@ Exit codes: 0 answered, 1 unknown user, bad option or failure, 2 cannot connect.
       show(options, page, (p) => `${renderCustomers(p.rows)}${p.nextCursor ? `\nmore: add --cursor ${p.nextCursor}` : ''}`)
     })
 
-  withPeriod(question(dashboard, 'activities', 'activities by type over a period (dashboard_activities_by_type)',
-    ['', '--from 2025-06-01 --to 2025-06-30']), 'the first day of --to\'s month')
-    .action(async (_: unknown, command: Command) => {
-      const options = command.optsWithGlobals<PeriodOptions>()
-      const period = periodOf(options, 1)
-      const rows = await ask(options, (trx) => activitiesByType(trx, {
-        since: new Date(`${period.start}T00:00:00Z`), until: new Date(`${period.end}T00:00:00Z`),
-      }))
-      show(options, rows, (r) => renderActivitiesByType(r, period))
-    })
+  overPeriod('activities', 'activities by type over a period (dashboard_activities_by_type)', ['', '--from 2025-06-01 --to 2025-06-30'],
+    (trx, period) => activitiesByType(trx, { since: new Date(`${period.start}T00:00:00Z`), until: new Date(`${period.end}T00:00:00Z`) }),
+    renderActivitiesByType)
 
   question(dashboard, 'search', 'the newest activities whose metadata contains a JSON document (search_activities)',
     [`--metadata '{"plan": "pro"}'`, `--metadata '{"source": "referral"}' --limit 5 --json`],
@@ -179,37 +183,20 @@ Exit codes: 0 answered, 1 unknown user, bad option or failure, 2 cannot connect.
       show(options, page, (p) => `${renderSearch(p, names)}${p.nextCursor ? `\nmore: add --cursor ${p.nextCursor}` : ''}`)
     })
 
-  withPeriod(question(dashboard, 'ai-by-day', 'AI usage per day: calls, tokens, cost (dashboard_ai_usage_by_day)',
-    ['', '--from 2025-06-01 --to 2025-06-07']), 'the first day of --to\'s month')
-    .action(async (_: unknown, command: Command) => {
-      const options = command.optsWithGlobals<PeriodOptions>()
-      const period = periodOf(options, 1)
-      show(options, await ask(options, (trx) => aiUsageByDay(trx, period)), (r) => renderAiUsage(r, aiDay, period))
-    })
-
-  withPeriod(question(dashboard, 'ai-by-model', 'AI usage per model: calls, tokens, cost (dashboard_ai_usage_by_model)',
-    ['', '--from 2025-01 --to 2025-06']), 'the first day of --to\'s month')
-    .action(async (_: unknown, command: Command) => {
-      const options = command.optsWithGlobals<PeriodOptions>()
-      const period = periodOf(options, 1)
-      show(options, await ask(options, (trx) => aiUsageByModel(trx, period)), (r) => renderAiUsage(r, aiModel, period))
-    })
-
-  withPeriod(question(dashboard, 'ai-by-user', 'AI usage per user: calls, tokens, cost (dashboard_ai_usage_by_user; a member sees their own)',
-    ['', `--as ${member}`]), 'the first day of --to\'s month')
-    .action(async (_: unknown, command: Command) => {
-      const options = command.optsWithGlobals<PeriodOptions>()
-      const period = periodOf(options, 1)
-      const answer = await ask(options, async (trx) => {
-        const rows = await aiUsageByUser(trx, period)
-        // The users' addresses, as the caller may read them (profiles of their organization).
-        const ids = rows.map((r) => r.user_id)
-        const people = ids.length === 0 ? [] : await trx.selectFrom('profiles').select(['id', 'email']).where('id', 'in', ids).execute()
-        const email = new Map(people.map((p) => [p.id, p.email]))
-        return rows.map((r) => ({ ...r, email: email.get(r.user_id) ?? null }))
-      })
-      show(options, answer, (r) => renderAiUsage(r, (u) => ({ user: u.email ?? u.user_id }), period))
-    })
+  overPeriod('ai-by-day', 'AI usage per day: calls, tokens, cost (dashboard_ai_usage_by_day)', ['', '--from 2025-06-01 --to 2025-06-07'],
+    aiUsageByDay, (r, period) => renderAiUsage(r, aiDay, period))
+  overPeriod('ai-by-model', 'AI usage per model: calls, tokens, cost (dashboard_ai_usage_by_model)', ['', '--from 2025-01 --to 2025-06'],
+    aiUsageByModel, (r, period) => renderAiUsage(r, aiModel, period))
+  overPeriod('ai-by-user', 'AI usage per user: calls, tokens, cost (dashboard_ai_usage_by_user; a member sees their own)', ['', `--as ${member}`],
+    async (trx, period) => {
+      const rows = await aiUsageByUser(trx, period)
+      // The users' addresses, as the caller may read them (profiles of their organization).
+      const ids = rows.map((r) => r.user_id)
+      const people = ids.length === 0 ? [] : await trx.selectFrom('profiles').select(['id', 'email']).where('id', 'in', ids).execute()
+      const email = new Map(people.map((p) => [p.id, p.email]))
+      return rows.map((r) => ({ ...r, email: email.get(r.user_id) ?? null }))
+    },
+    (r, period) => renderAiUsage(r, (u) => ({ user: u.email ?? u.user_id }), period))
 
   dashboard.action(() => {
     throw new UsageError(`name a question: ${dashboard.commands.map((c) => c.name()).join(', ')} (tenantry dashboard --help)`)
