@@ -90,6 +90,11 @@ export function register(program: Command): void {
 As a user the query runs like an API request from that user: role authenticated, auth.uid() = the
 user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
 
+On a server, anyone but the system logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
+DATABASE_URL as that role without a password): no statement can reach the owner's rights from there.
+The embedded database logs in only as its superuser: there, role and session-authorization
+statements are refused by their text, a guess (docs/production.md).
+
 Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
   $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${cast.admin}
   $ tenantry sql "select count(*) from customers" --as anon

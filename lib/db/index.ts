@@ -1,7 +1,7 @@
 // The public API: what an application imports. Connection, tenant sessions, typed errors, the
 // generated types and the flows (lib/db/flows). Migrations have their own entry (lib/migrate).
 export { createDb, DEFAULT_DATA_DIR, redactUrl, resolveTarget, type DbHandle, type DbOptions } from './connection.js'
-export { DataDirLockedError } from './data-dir-lock.js'
+export { DataDirLockError, DataDirLockedError } from './data-dir-lock.js'
 export { ReplicaUnavailableError, sessionRoutes, type SessionRoutes } from './session-routes.js'
 export { waitForReplica, type ReplicaLag } from './replica.js'
 export {
