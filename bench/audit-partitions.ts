@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
-import { createDb, type Database, type DbHandle, monthOf, redactUrl, setRequestClaims } from '../lib/db/index.js'
+import { becomeActor, createDb, type Database, type DbHandle, monthOf, redactUrl } from '../lib/db/index.js'
 import { migrate } from '../lib/migrate/index.js'
 import { explain, measureArms, median, planSummary, rolledBack } from './measure.js'
 
@@ -160,8 +160,7 @@ async function pageMs(conn: Db, adminId: string, iterations: number): Promise<{ 
   const run = async (): Promise<number> => {
     await sql`begin`.execute(conn)
     try {
-      await setRequestClaims(conn, { sub: adminId, role: 'authenticated' })
-      await sql`set local role authenticated`.execute(conn)
+      await becomeActor(conn, { kind: 'user', userId: adminId })
       const e = await explain(conn, query)
       plan = compactPlan(planSummary(e.plan))
       buffers = e.buffers

@@ -12,7 +12,7 @@ import { createServerDatabase } from '../test/support/db.js'
 import { lastCompleteMonth } from '../lib/seed/plan.js'
 import { type AuditFigure, measureAudit } from './audit.js'
 import { buildDataset, type Dataset, type DatasetSizes, type TableCounts } from './dataset.js'
-import { DASHBOARD_QUESTIONS, dashboardParams } from './questions.js'
+import { DASHBOARD_QUESTIONS, dashboardParams, PLAIN_CONTAINS_QUESTIONS } from './questions.js'
 import { measureLookup, measureOverhead, measureShapes, type OverheadFigure, planText, type ShapeFigure, type Tenant } from './rls.js'
 import { explain, measureArms, median } from './measure.js'
 import { measureSeeding, type SeedingFigure } from './seeding.js'
@@ -104,6 +104,8 @@ export interface BenchResult {
   }
   timing: string
   overhead: OverheadFigure[]
+  /** The metadata search written as supabase-js .contains() (a jsonb @> on the table under RLS), against the same query by hand. */
+  plainContains: OverheadFigure[]
   /** The policies' membership lookup alone, as the member: the floor of the RLS overhead per statement. */
   lookup: { lookupMs: number; emptyMs: number; addedMs: number }
   shapes: ShapeFigure[]
@@ -219,6 +221,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const tenants = [tenantOf(dataset.small, 'small'), tenantOf(dataset.largest, 'largest')]
       log('RLS overhead (the dashboard module as a member vs the question by hand, as the owner, with the literal organization id)')
       const overhead = await measureOverhead(conn, tenants, params, { iterations: options.iterations, spendMs: options.spendMs }, log)
+      log('the metadata search as supabase-js .contains() sends it (jsonb @> on the table under RLS), against the same query by hand')
+      const plainContains = await measureOverhead(conn, tenants, params,
+        { iterations: options.iterations, spendMs: options.spendMs, questions: PLAIN_CONTAINS_QUESTIONS }, log)
       const lookup = await measureLookup(conn, tenants[0] ?? tenantOf(dataset.small, 'small'), Math.max(20, options.iterations * 3))
       log(`  membership lookup: ${lookup.addedMs.toFixed(3)} ms`)
 
@@ -271,6 +276,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           'the dashboard module\'s statement (as a member) and the hand-written query (as the owner) alternating (A B, B A) on one connection; ' +
           'audit figures are wall time of the inserts',
         overhead,
+        plainContains,
         lookup,
         shapes,
         scaling,

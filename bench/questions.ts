@@ -197,3 +197,26 @@ export const DASHBOARD_QUESTIONS: readonly Question[] = [
     },
   },
 ]
+
+/**
+ * The metadata search as a supabase-js user writes it without search_activities():
+ * `.from('activities').select('*').contains('metadata', doc).order('created_at', { ascending: false })
+ * .order('id', { ascending: false }).limit(50)`, which PostgREST sends as a jsonb `@>` on the table under
+ * the caller's policies (no organization id: the client does not pass one). `@>` is not leakproof, so
+ * the planner may not use the metadata index before the policy: docs/dashboard.md. Measured against the
+ * same hand-written queries as metadata_common / metadata_rare (the search function's figures).
+ */
+export const PLAIN_CONTAINS_QUESTIONS: readonly Question[] = (['common', 'rare'] as const).map((which): Question => {
+  const searched = DASHBOARD_QUESTIONS.find((q) => q.name === `metadata_${which}`)
+  if (!searched) throw new Error(`no metadata_${which} question`)
+  const doc = (p: DashboardParams): JsonObject => (which === 'common' ? p.commonDocument : p.rareDocument)
+  return {
+    name: `contains_${which}`,
+    title: `newest 50 activities containing a ${which} document, as supabase-js .contains() sends it`,
+    table: 'activities',
+    app: (p) => sql`select a.* from public.activities a
+     where a.metadata @> ${sql.lit(JSON.stringify(doc(p)))}::jsonb
+     order by a.created_at desc, a.id desc limit 50`,
+    hand: searched.hand,
+  }
+})

@@ -26,6 +26,16 @@ export function renderTables(r: BenchResult): string {
     o.push([f.query, f.org, n(f.orgRows), ms(f.handMs), ms(f.appMs), ratio(f.ratio), ms(f.addedMs), f.target, yes(f.met)])
   }
   out.push('RLS overhead: the dashboard module as a member / the question by hand as the owner, literal organization id', o.toString())
+  if (r.plainContains.length > 0) {
+    const c = table(['document', 'org', 'by hand ms', '.contains() under RLS ms (ratio)', 'search_activities() ms (ratio)'])
+    for (const f of r.plainContains) {
+      const which = f.query.replace('contains_', '')
+      const fn = r.overhead.find((x) => x.query === `metadata_${which}` && x.org === f.org)
+      c.push([which, f.org, ms(f.handMs), `${ms(f.appMs)} (${ratio(f.ratio)})`, fn ? `${ms(fn.appMs)} (${ratio(fn.ratio)})` : ''])
+    }
+    out.push('The metadata search: a jsonb @> on the table as a member (what supabase-js .contains() sends) against search_activities(), ' +
+      'each over the same query by hand', c.toString())
+  }
   out.push(`membership lookup alone (select (select private.current_org_id()) minus select (select null::uuid), as the member): ` +
     `${ms(r.lookup.addedMs)} ms, the floor of what RLS adds to a statement`)
 

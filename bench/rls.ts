@@ -4,7 +4,7 @@
 // connection, alternating. Plus, in a transaction that is rolled back, the module's questions under the
 // policy shapes this design replaced.
 import { type Kysely, sql } from 'kysely'
-import { asSystem, asUser, type Database, setRequestClaims, SOFT_DELETE_TABLES } from '../lib/db/index.js'
+import { asSystem, asUser, becomeActor, type Database, SOFT_DELETE_TABLES } from '../lib/db/index.js'
 import { explain, explainText, type Explained, measureArms, median, planSummary, rolledBack } from './measure.js'
 import { DASHBOARD_QUESTIONS, type DashboardParams, type Question } from './questions.js'
 
@@ -228,8 +228,7 @@ export async function measureShapes(
         await sql`savepoint ${name}`.execute(trx)
         try {
           if (form !== 'hand') {
-            await setRequestClaims(trx, { aud: 'authenticated', sub: tenant.memberId, role: 'authenticated' })
-            await sql`set local role authenticated`.execute(trx)
+            await becomeActor(trx, { kind: 'user', userId: tenant.memberId })
           }
           await sql.raw(`set local statement_timeout = ${Math.round(options.timeoutMs)}`).execute(trx)
           return await fn()

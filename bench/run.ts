@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { integerOption } from '../cli/commands/seed.js'
+import { integerOption } from '../cli/helpers.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
 import { defaultAuditPartitionsOptions, renderAuditPartitions, runAuditPartitionsBench } from './audit-partitions.js'
 import { type BenchOptions, defaultOptions, runBench } from './index.js'

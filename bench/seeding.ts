@@ -4,7 +4,7 @@
 // (flat when the seed streams), and where one batch's time goes (EXPLAIN ANALYZE of the seed's first
 // statement, rolled back), so that a missed target says what it would take.
 import { type Kysely, sql } from 'kysely'
-import { defaultConcurrency, runSeed } from '../cli/commands/seed.js'
+import { defaultConcurrency, runSeed } from '../cli/setup.js'
 import type { Database, DbHandle } from '../lib/db/index.js'
 import { migrate } from '../lib/migrate/index.js'
 import { SEED_DEFAULTS } from '../lib/seed/index.js'

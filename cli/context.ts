@@ -4,7 +4,7 @@
 // path — success, error, Ctrl-C — because the embedded database holds a lock file while open.
 import type { Command } from 'commander'
 import { sql } from 'kysely'
-import { createDb, type DbHandle, type DbOptions, redactUrl, resolveTarget } from '../lib/db/index.js'
+import { createDb, type DbHandle, type DbOptions, redactUrl, resolveTarget, sessionRoutes } from '../lib/db/index.js'
 import { ConnectionError, errorText, InterruptedError } from './output.js'
 
 export interface DbCommandOptions {
@@ -27,29 +27,68 @@ export function dbOptions(options: DbCommandOptions): DbOptions {
 
 const CONNECT_TIMEOUT_MS = Number(process.env.TENANTRY_CONNECT_TIMEOUT_MS ?? 10_000)
 
-/** Opens the database and, for a server, checks that it answers. */
-export async function openDatabase(options: DbCommandOptions): Promise<DbHandle> {
+/** The role the API's sessions log in as (migration 008): no rights of its own, member of the API roles. */
+export const LOGIN_ROLE = 'tenantry_authenticator'
+
+/**
+ * Where sessions as a user, anon or service_role log in on a server: TENANTRY_AUTHENTICATOR_URL, else
+ * the database's own URL as the login role without a password (what a local or CI server that trusts
+ * its loopback accepts; a Supabase project needs the variable, docs/production.md).
+ */
+export function loginRoleUrl(databaseUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TENANTRY_AUTHENTICATOR_URL) return env.TENANTRY_AUTHENTICATOR_URL
+  const url = new URL(databaseUrl)
+  url.username = LOGIN_ROLE
+  url.password = ''
+  return url.toString()
+}
+
+/** A first statement within CONNECT_TIMEOUT_MS, or a ConnectionError saying which login failed. */
+async function checkAnswers(db: DbHandle['db'], what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      sql`select 1`.execute(db),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS)
+      }),
+    ])
+  } catch (e) {
+    throw new ConnectionError(`cannot connect to ${what}: ${errorText(e)}`)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export interface OpenOptions {
+  /**
+   * Sessions of other actors than the system must log in as the login role on a server, so that no
+   * statement of theirs can reach the owner's rights (`reset role` leads back to a role with none).
+   */
+  loginRole?: boolean
+}
+
+/** Opens the database and, for a server, checks that it answers (and, when asked, that the login role does). */
+export async function openDatabase(options: DbCommandOptions, open: OpenOptions = {}): Promise<DbHandle> {
   const opts = dbOptions(options)
   const target = resolveTarget(opts)
   if (target.kind === 'postgres' && !/^postgres(ql)?:\/\//.test(target.url)) {
     throw new ConnectionError(`DATABASE_URL must be a postgres:// URL, got ${redactUrl(target.url)}`)
   }
-  const handle = await createDb(opts)
+  const authenticatorUrl = open.loginRole && target.kind === 'postgres' ? loginRoleUrl(target.url) : undefined
+  const handle = await createDb({ ...opts, ...(authenticatorUrl ? { authenticatorUrl } : {}) })
   if (handle.kind === 'postgres') {
-    let timer: NodeJS.Timeout | undefined
     try {
-      await Promise.race([
-        sql`select 1`.execute(handle.db),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS)
-        }),
-      ])
+      await checkAnswers(handle.db, `the database at ${handle.location}`)
+      const authenticator = sessionRoutes(handle.db)?.authenticator
+      if (authenticatorUrl && authenticator) {
+        await checkAnswers(authenticator, `the database as ${LOGIN_ROLE} at ${redactUrl(authenticatorUrl)} ` +
+          '(sessions as a user, anon or service log in as that role; set TENANTRY_AUTHENTICATOR_URL to its URL with its password, docs/production.md)')
+      }
     } catch (e) {
       // A pool still connecting would keep its socket; end() is best effort, the process exits anyway.
       void handle.close().catch(() => {})
-      throw new ConnectionError(`cannot connect to the database at ${handle.location}: ${errorText(e)}`)
-    } finally {
-      clearTimeout(timer)
+      throw e
     }
   }
   return handle
@@ -61,7 +100,7 @@ export interface RunContext {
   signal: AbortSignal
 }
 
-export interface WithDatabaseOptions {
+export interface WithDatabaseOptions extends OpenOptions {
   /**
    * The command watches the signal and stops by itself (throwing when it does); withDatabase waits
    * for it. Otherwise a signal abandons the command at once and only the close is awaited.
@@ -99,7 +138,7 @@ export async function withDatabase<T>(
   try {
     // Not raced against a signal: stopping while the embedded database creates its directory would
     // leave half a data directory behind. A Ctrl-C meanwhile is acted on as soon as it is open.
-    handle = await openDatabase(options)
+    handle = await openDatabase(options, behaviour)
     if (controller.signal.aborted) throw new InterruptedError()
     const work = fn({ handle, signal: controller.signal })
     if (behaviour.cooperative) return await work

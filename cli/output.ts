@@ -3,7 +3,7 @@
 // Exit codes shared by every command: 0 success, 1 error (a user mistake or a failed operation),
 // 2 cannot connect to the database, 130 interrupted (Ctrl-C). Commands that report a state add
 // their own (status: 3 pending, 4 drift; doctor: 3 findings), documented in their --help.
-import { ConnectionLostError, TenantryError } from '../lib/db/index.js'
+import { connectionFailure, ConnectionLostError, TenantryError } from '../lib/db/index.js'
 
 export const EXIT = { ok: 0, error: 1, connection: 2, interrupted: 130 } as const
 
@@ -28,7 +28,6 @@ export class InterruptedError extends TenantryError {
   }
 }
 
-const CONNECTION_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|28P01|28000|3D000|08\w{3})$/
 
 /** The most useful line an error has: AggregateError (IPv4 + IPv6 attempts) keeps it in errors[]. */
 export function errorText(e: unknown): string {
@@ -41,15 +40,6 @@ export function errorText(e: unknown): string {
   return String(e)
 }
 
-/** Whether an error means "could not reach or log in to the server". */
-export function isConnectionFailure(e: unknown): boolean {
-  if (e instanceof AggregateError) return e.errors.some(isConnectionFailure) || hasCode(e)
-  return hasCode(e)
-}
-
-function hasCode(e: unknown): boolean {
-  return e instanceof Error && 'code' in e && typeof e.code === 'string' && CONNECTION_CODES.test(e.code)
-}
 
 /** Folds a multi-line message (a migration failure names the file, then the statement) into one. */
 export function oneLine(text: string): string {
@@ -69,7 +59,7 @@ export function reportError(e: unknown): number {
     console.error(`error: ${oneLine(e.message)}${e.hint ? ` (hint: ${e.hint})` : ''}`)
     return EXIT.error
   }
-  if (isConnectionFailure(e)) {
+  if (connectionFailure(e) !== undefined) {
     console.error(`error: cannot connect to the database: ${errorText(e)}`)
     return EXIT.connection
   }

@@ -3,6 +3,7 @@
 import { Command } from 'commander'
 import { register as registerAccept } from './commands/accept.js'
 import { register as registerAudit } from './commands/audit.js'
+import { register as registerDashboard } from './commands/dashboard.js'
 import { register as registerDemo } from './commands/demo.js'
 import { register as registerDoctor } from './commands/doctor.js'
 import { register as registerGenerate } from './commands/generate.js'
@@ -14,6 +15,7 @@ import { register as registerSeed } from './commands/seed.js'
 import { register as registerSql } from './commands/sql.js'
 import { register as registerStatus } from './commands/status.js'
 import { register as registerToken } from './commands/token.js'
+import { register as registerUsers } from './commands/users.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -36,9 +38,11 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, docto
   registerSeed(program)
   registerSql(program)
   registerToken(program)
+  registerUsers(program)
   registerInvite(program)
   registerAccept(program)
   registerMembers(program)
+  registerDashboard(program)
   registerAudit(program)
   registerDoctor(program)
   registerGenerate(program)

@@ -5,10 +5,13 @@ export type Row = Record<string, unknown>
 
 const MAX_CELL = 60
 
-/** One cell as text: dates as ISO 8601, JSON as JSON, null as "null"; long text cut with "…". */
+/** What a table shows for no value (SQL NULL, a missing field): a dash, never the word null. */
+export const EMPTY_CELL = '-'
+
+/** One cell as text: dates as ISO 8601, JSON as JSON, no value as EMPTY_CELL; long text cut with "…". */
 export function cellText(value: unknown, max = MAX_CELL): string {
   let text: string
-  if (value === null || value === undefined) text = 'null'
+  if (value === null || value === undefined) text = EMPTY_CELL
   else if (value instanceof Date) text = value.toISOString()
   else if (typeof value === 'object') text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
   else text = String(value)
@@ -17,7 +20,7 @@ export function cellText(value: unknown, max = MAX_CELL): string {
 }
 
 /** Rows as a table with a header; the column order is the first row's. */
-export function renderTable(rows: readonly Row[], options: { max?: number; columns?: string[] } = {}): string {
+export function renderTable(rows: readonly Row[], options: { max?: number; columns?: string[]; right?: readonly string[] } = {}): string {
   const first = rows[0]
   const columns = options.columns ?? (first ? Object.keys(first) : [])
   // No colours (they would end up in files and pipes) and no rule between body rows.
@@ -26,7 +29,11 @@ export function renderTable(rows: readonly Row[], options: { max?: number; colum
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   })
-  for (const row of rows) table.push(columns.map((c) => cellText(row[c], options.max)))
+  // Numbers read best right-aligned: the columns named in `right`.
+  const right = new Set(options.right ?? [])
+  for (const row of rows) {
+    table.push(columns.map((c) => (right.has(c) ? { content: cellText(row[c], options.max), hAlign: 'right' as const } : cellText(row[c], options.max))))
+  }
   return table.toString()
 }
 

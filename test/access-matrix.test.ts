@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
-import { asUser, type Database, setRequestClaims, type TableName, TABLES } from '../lib/db/index.js'
+import { asUser, becomeActor, type Database, type TableName, TABLES } from '../lib/db/index.js'
 import {
   ACCESS_POLICY, ACTORS, type ActorName, OPERATIONS, type SelectOutcome, type WriteOutcome,
 } from '../lib/devtools/access-policy.js'
@@ -118,13 +118,9 @@ async function snapshot(conn: Kysely<Database>): Promise<Record<string, string>>
  * becomes the actor for its statement, and goes back to the system for the second snapshot, all in
  * one transaction that is rolled back (a session's actor is fixed for its whole transaction).
  */
-async function becomeActor(conn: Kysely<Database>, actor: ActorName): Promise<void> {
+function becomeCastActor(conn: Kysely<Database>, actor: ActorName): Promise<void> {
   const uid = castUserId(cast, actor)
-  const claims =
-    uid ? { sub: uid, role: 'authenticated' } : actor === 'anon' ? { role: 'anon' } : actor === 'service' ? { role: 'service_role' } : null
-  await setRequestClaims(conn, claims)
-  const role = uid ? 'authenticated' : actor === 'anon' ? 'anon' : actor === 'service' ? 'service_role' : null
-  if (role) await sql.raw(`set local role ${role}`).execute(conn)
+  return becomeActor(conn, uid ? { kind: 'user', userId: uid } : actor === 'anon' ? { kind: 'anon' } : actor === 'service' ? { kind: 'service' } : { kind: 'system' })
 }
 
 interface Attempt<R> {
@@ -148,7 +144,7 @@ async function attempt<R>(
     try {
       if (prepare) await sql.raw(prepare).execute(conn)
       const beforeSnap = await snapshot(conn)
-      await becomeActor(conn, actor)
+      await becomeCastActor(conn, actor)
       await sql`savepoint cell`.execute(conn)
       let result: R | undefined
       let error: Attempt<R>['error']
@@ -158,8 +154,7 @@ async function attempt<R>(
         error = e instanceof Error ? { message: e.message, code: 'code' in e && typeof e.code === 'string' ? e.code : undefined } : { message: String(e) }
         await sql`rollback to savepoint cell`.execute(conn)
       }
-      await sql`reset role`.execute(conn)
-      await setRequestClaims(conn, null)
+      await becomeActor(conn, { kind: 'system' })
       const afterSnap = await snapshot(conn)
       let targetAfter = { exists: false, deleted: false }
       if (target) {

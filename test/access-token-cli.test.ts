@@ -3,7 +3,7 @@
 // against this file's own database.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { LOCAL_JWT_SECRET } from '../cli/commands/token.js'
+import { LOCAL_JWT_SECRET } from '../cli/helpers.js'
 import { verifyAccessToken } from '../lib/db/index.js'
 import { type CliTarget, cliTarget, lines, type RunResult } from './support/cli.js'
 

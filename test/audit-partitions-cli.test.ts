@@ -50,7 +50,7 @@ describe('tenantry audit partitions / prune', () => {
     }
     const bad = await target.run(['audit', 'prune', '--before', '2025-1', '--yes'])
     assert.equal(bad.code, 1)
-    assert.match(bad.stderr, /--before takes a month as YYYY-MM/)
+    assert.match(bad.stderr, /--before must be a month as YYYY-MM/)
     const unconfirmed = await target.run(['audit', 'prune', '--before', old])
     assert.equal(unconfirmed.code, 1)
     assert.match(unconfirmed.stderr, /without --yes/)

@@ -47,6 +47,15 @@ describe('bench smoke run (tiny sizes)', () => {
     assert.ok(positive(r.lookup.lookupMs) && positive(r.lookup.emptyMs), 'the membership lookup alone')
   })
 
+  it('measures the metadata search as supabase-js .contains() sends it: the same rows as by hand, for both documents and organizations', () => {
+    assert.deepEqual(r.plainContains.map((f) => `${f.org} ${f.query}`).sort(),
+      ['largest contains_common', 'largest contains_rare', 'small contains_common', 'small contains_rare'])
+    for (const f of r.plainContains) {
+      assert.ok(positive(f.handMs) && positive(f.appMs), `${f.org} ${f.query}`)
+      assert.equal(f.resultRows.app, f.resultRows.hand, `${f.org} ${f.query}: RLS gives the member what the hand-written query finds`)
+    }
+  })
+
   it('measures the replaced policy shapes for every query', () => {
     assert.equal(r.shapes.length, POLICY_SHAPES.length * 2 * SHAPE_QUESTIONS.length)
     for (const s of r.shapes) assert.ok(positive(s.shapeMs) && positive(s.handMs), `${s.shape} ${s.org} ${s.query}`)
@@ -80,7 +89,7 @@ describe('bench smoke run (tiny sizes)', () => {
 
   it('renders the tables and names the result file after the date and the database', () => {
     const text = renderTables(r)
-    for (const heading of ['RLS overhead', 'What the design saves', 'Tenant scaling', 'Audit cost', 'Seeding', 'Embedded start']) {
+    for (const heading of ['RLS overhead', 'The metadata search: a jsonb @>', 'What the design saves', 'Tenant scaling', 'Audit cost', 'Seeding', 'Embedded start']) {
       assert.ok(text.includes(heading), heading)
     }
     for (const q of DASHBOARD_QUESTIONS) assert.ok(text.includes(q.name), q.name)

@@ -35,7 +35,7 @@ function json<T>(r: RunResult): T {
   return JSON.parse(r.stdout) as T
 }
 
-const COMMANDS = ['demo', 'migrate', 'status', 'reset', 'seed', 'sql', 'token', 'invite', 'accept', 'members', 'audit', 'doctor', 'generate']
+const COMMANDS = ['demo', 'migrate', 'status', 'reset', 'seed', 'sql', 'token', 'users', 'invite', 'accept', 'members', 'dashboard', 'audit', 'doctor', 'generate']
 const MIGRATIONS = readMigrationFiles().map((f) => f.file)
 
 interface SeedJson {
@@ -95,7 +95,7 @@ describe('tenantry CLI', () => {
     assert.ok(seeded.counts.customers >= 60 && seeded.counts.revenue > 300 && seeded.counts.aiUsage > 0, JSON.stringify(seeded.counts))
     assert.deepEqual(seeded.logins.map((l) => l.role), ['admin', 'member', 'admin', 'outsider'])
     assertOneLineError(await run('seed'), 1, /already has organizations or users/)
-    assertOneLineError(await run('seed', '--end-month', '2025-13'), 1, /argument '2025-13' is invalid\. invalid month "2025-13"/)
+    assertOneLineError(await run('seed', '--end-month', '2025-13'), 1, /argument '2025-13' is invalid\. --end-month must be a month as YYYY-MM .*not "2025-13"/)
   })
 
   it('sql shows each user what row level security lets them see', async () => {

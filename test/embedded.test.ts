@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { lockDataDir } from '../lib/db/data-dir-lock.js'
-import { createDb, DataDirLockedError } from '../lib/db/index.js'
+import { createDb, DataDirLockError, DataDirLockedError, TenantryError } from '../lib/db/index.js'
 import { migrate } from '../lib/migrate/index.js'
 
 const root = mkdtempSync(join(tmpdir(), 'tenantry-embedded-'))
@@ -31,6 +31,14 @@ describe('data directory lock', () => {
     writeFileSync(`${dir}.lock`, JSON.stringify({ pid: dead, host: hostname() }))
     const release = lockDataDir(dir)
     release()
+  })
+
+  it('a lock that cannot be written is a TenantryError naming the directory (DataDirLockError), not a bare fs error', () => {
+    const file = join(root, 'not-a-directory')
+    writeFileSync(file, '')
+    const dir = join(file, 'db')
+    assert.throws(() => lockDataDir(dir), (e: unknown) =>
+      e instanceof DataDirLockError && e instanceof TenantryError && e.code === 'TENANTRY_DATA_DIR_LOCK_FAILED' && e.message.includes(dir))
   })
 })
 

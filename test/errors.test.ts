@@ -6,9 +6,10 @@ import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { type Kysely, sql } from 'kysely'
 import {
-  asAnon, asSystem, asUser, ConflictError, createOrganization, type Database, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError, translated, translateError,
+  asAnon, asSystem, asUser, ConflictError, connectionFailure, ConnectionLostError, createOrganization, type Database, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError, translated, translateError,
 } from '../lib/db/index.js'
-import { useFreshDb } from './support/db.js'
+import pg from 'pg'
+import { onServer, useFreshDb } from './support/db.js'
 import { expectError } from './support/expect-error.js'
 import { createAuthUser, useCast } from './support/fixtures.js'
 
@@ -202,5 +203,55 @@ describe('translateError and translated() on raw driver errors', () => {
     assert.equal(translateError(undefined), undefined)
     const fake = { code: 'not-a-sqlstate', message: 'x' }
     assert.equal(translateError(fake), fake)
+  })
+})
+
+describe('connection failures: one classification (connectionFailure) for the CLI, the replica fallback and ConnectionLostError', () => {
+  /** The error a pg client raises when it cannot connect to `url`. */
+  async function connectError(url: string): Promise<unknown> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+    try {
+      await client.connect()
+    } catch (e) {
+      return e
+    } finally {
+      await client.end().catch(() => {})
+    }
+    assert.fail(`connected to ${url}`)
+  }
+
+  test('a port nobody listens on is unreachable, and stays a driver error (not a lost connection)', async () => {
+    const e = await connectError('postgres://postgres@127.0.0.1:1/postgres')
+    assert.equal(connectionFailure(e), 'unreachable')
+    assert.ok(!(translateError(e) instanceof ConnectionLostError))
+  })
+
+  test('a database that does not exist (3D000)', { skip: onServer ? false : 'needs a server (DATABASE_URL)' }, async () => {
+    const url = new URL(process.env.DATABASE_URL ?? '')
+    url.pathname = '/tenantry_no_such_database'
+    assert.equal(connectionFailure(await connectError(url.toString())), 'no-database')
+  })
+
+  test('a terminated backend is a lost connection, and becomes ConnectionLostError', { skip: onServer ? false : 'needs a server (DATABASE_URL)' }, async () => {
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await client.connect()
+    client.on('error', () => {})
+    const e = await client.query('select pg_terminate_backend(pg_backend_pid())').then(() => assert.fail('survived'), (err: unknown) => err)
+    await client.end().catch(() => {})
+    assert.equal(connectionFailure(e), 'lost')
+    assert.ok(translateError(e) instanceof ConnectionLostError)
+  })
+
+  test('the codes: SQLSTATE classes 08 and 57P0x, login refusals, and query errors that are none', () => {
+    const withCode = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code })
+    const cases: [Error, string | undefined][] = [
+      [withCode('08006'), 'lost'], [withCode('08P01'), 'lost'], [withCode('57P01'), 'lost'], [withCode('ECONNRESET'), 'lost'],
+      [withCode('57P03'), 'not-ready'], [withCode('28P01'), 'login'], [withCode('28000'), 'login'], [withCode('3D000'), 'no-database'],
+      [withCode('ENOTFOUND'), 'unreachable'], [new Error('timeout exceeded when trying to connect'), 'unreachable'],
+      [new Error('Connection terminated unexpectedly'), 'lost'],
+      [withCode('42501'), undefined], [withCode('23505'), undefined], [withCode('40001'), undefined], [new Error('boom'), undefined],
+      [new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')]), 'unreachable'],
+    ]
+    for (const [e, kind] of cases) assert.equal(connectionFailure(e), kind, `${'code' in e ? String(e.code) : ''} ${e.message}`)
   })
 })

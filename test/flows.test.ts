@@ -1,11 +1,15 @@
-// The flows of lib/db (organizations, members, soft delete, AI usage, preferences, audit trail):
+// The flows of lib/db (organizations, members, soft delete, AI usage, preferences, audit trail, invitations,
+// audit partitions; each of the last two has a file of its own for its attacks, races and edge cases):
 // success and failure paths, the rows they leave and the audit rows they write.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { before, describe, test } from 'node:test'
 import { sql } from 'kysely'
 import {
-  type Activity, asAnon, asService, asSystem, asUser, type AuditLog, changeRole, ConflictError, createOrganization, type Customer, getPreferences, InvalidInputError, listDeleted, NotAuthorizedError, NotFoundError, type Profile, readAuditTrail, recordAiUsage, removeMember, restore, type Revenue, setPreferences, SOFT_DELETE_TABLES, softDelete, type SoftDeleteTable,
+  acceptInvitation, type Activity, asAnon, asService, asSystem, asUser, type AuditLog, auditMonthsBefore, changeRole, ConflictError, createOrganization,
+  type Customer, declineInvitation, exportFileName, getPreferences, InvalidInputError, inviteMember, leaveOrganization, listDeleted, listMyInvitations,
+  listOrganizationInvitations, maintainAuditPartitions, NotAuthorizedError, NotFoundError, type Profile, pruneAuditMonths, readAuditTrail, recordAiUsage,
+  removeMember, restore, type Revenue, revokeInvitation, setPreferences, SOFT_DELETE_TABLES, softDelete, type SoftDeleteTable,
 } from '../lib/db/index.js'
 import { useFreshDb } from './support/db.js'
 import { expectError } from './support/expect-error.js'
@@ -662,5 +666,66 @@ describe('readAuditTrail', () => {
     await expectError(read({ cursor: Buffer.from('["2026-01-01","x"]').toString('base64url') }), InvalidInputError)
     const page = await read({ limit: 1 })
     await expectError(read({ cursor: page.nextCursor ?? '', offset: 1 }), InvalidInputError, { message: /not both/ })
+  })
+})
+
+describe('inviteMember / listMyInvitations / acceptInvitation / declineInvitation / revokeInvitation / leaveOrganization', () => {
+  test('an admin invites, the invitee sees it and joins, leaves again; a second is declined, a third revoked; each step audited', async () => {
+    const team = await createTeam(h.db, 'flows-invite')
+    const confirmed = async (email: string): Promise<string> => {
+      const id = await createAuthUser(h.db, email)
+      await asSystem(h.db, (trx) => sql`update auth.users set email_confirmed_at = now() where id = ${id}`.execute(trx))
+      return id
+    }
+    const joinerId = await confirmed('joiner@flows.example')
+    const declinerId = await confirmed('decliner@flows.example')
+
+    const made = await asUser(h.db, team.adminId, (trx) => inviteMember(trx, { email: 'Joiner@Flows.example', role: 'admin', validFor: '2 days' }))
+    const waiting = await asUser(h.db, joinerId, (trx) => listMyInvitations(trx))
+    assert.deepEqual(waiting.map((i) => [i.invitation_id, i.organization_id, i.role]), [[made.invitation_id, team.orgId, 'admin']])
+    assert.equal(await asUser(h.db, joinerId, (trx) => acceptInvitation(trx, made.token)), team.orgId)
+    assert.deepEqual([(await profile(joinerId)).organization_id, (await profile(joinerId)).role], [team.orgId, 'admin'])
+    await expectError(asUser(h.db, joinerId, (trx) => acceptInvitation(trx, made.token)), ConflictError, { code: '55000' })
+    await asUser(h.db, joinerId, (trx) => leaveOrganization(trx))
+    assert.equal((await profile(joinerId)).organization_id, null)
+
+    const declined = await asUser(h.db, team.adminId, (trx) => inviteMember(trx, { email: 'decliner@flows.example', role: 'member', validFor: '1 day' }))
+    await asUser(h.db, declinerId, (trx) => declineInvitation(trx, declined.invitation_id))
+    await expectError(asUser(h.db, declinerId, (trx) => acceptInvitation(trx, declined.token)), ConflictError, { code: '55000' })
+    const revoked = await asUser(h.db, team.adminId, (trx) => inviteMember(trx, { email: 'late@flows.example', role: 'member', validFor: '1 day' }))
+    await asUser(h.db, team.adminId, (trx) => revokeInvitation(trx, revoked.invitation_id))
+
+    const states = await asUser(h.db, team.adminId, (trx) => listOrganizationInvitations(trx))
+    const stateOf = (id: string): string | undefined => states.find((i) => i.id === id)?.state
+    assert.deepEqual([stateOf(made.invitation_id), stateOf(declined.invitation_id), stateOf(revoked.invitation_id)], ['accepted', 'declined', 'revoked'])
+    assert.ok(states.every((i) => !('token_hash' in i)), 'no token hash leaves the database')
+    // The invitation's life in the trail, and the membership changes on the profile.
+    const trail = (await auditOf(made.invitation_id)).map((a) => a.action)
+    assert.deepEqual(trail.slice(0, 2), ['INSERT', 'UPDATE'], trail.join(', '))
+    assert.deepEqual((await auditOf(joinerId)).filter((a) => a.action === 'UPDATE').length, 2, 'joined, then left')
+    // An invitation addressed to someone else cannot be declined by another user.
+    await expectError(asUser(h.db, declinerId, (trx) => declineInvitation(trx, revoked.invitation_id)), NotAuthorizedError)
+  })
+})
+
+describe('maintainAuditPartitions / auditMonthsBefore / pruneAuditMonths / exportFileName', () => {
+  test('the months before a month, as a prune would drop them; the prune drops exactly those and leaves its row', async () => {
+    const team = await createTeam(h.db, 'flows-prune')
+    await asSystem(h.db, (trx) => sql`
+      insert into public.audit_logs (organization_id, action, table_name, created_at)
+      select ${team.orgId}::uuid, 'INSERT', 'customers', timestamptz '2023-01-10 00:00+00' + g * interval '20 days'
+        from generate_series(0, 5) g`.execute(trx))
+    await maintainAuditPartitions(h.db)
+    const planned = await asSystem(h.db, (trx) => auditMonthsBefore(trx, '2023-03'))
+    // Jan 10 and 30, Feb 19, Mar 11 and 31, Apr 20.
+    assert.deepEqual(planned, [{ month: '2023-01', rows: 2 }, { month: '2023-02', rows: 1 }])
+    const result = await pruneAuditMonths(h.db, { before: '2023-03' })
+    assert.deepEqual(result.months.map((m) => [m.month, m.rows]), [['2023-01', 2], ['2023-02', 1]])
+    assert.deepEqual(await asSystem(h.db, (trx) => auditMonthsBefore(trx, '2023-03')), [])
+    assert.deepEqual(await asSystem(h.db, (trx) => auditMonthsBefore(trx, '2023-05')), [{ month: '2023-03', rows: 2 }, { month: '2023-04', rows: 1 }])
+    const left = await asSystem(h.db, (trx) => readAuditTrail(trx, { organizationId: team.orgId, table: 'audit_logs' }))
+    assert.equal(left.rows.length, 1, 'one row says which months went')
+    assert.equal(exportFileName('2023-01'), 'audit_logs_2023-01.jsonl.gz')
+    await expectError(asSystem(h.db, (trx) => auditMonthsBefore(trx, '2023-13')), InvalidInputError)
   })
 })

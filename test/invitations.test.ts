@@ -1,6 +1,6 @@
 // Invitations (issue 12): an admin invites an address, the invitee accepts or declines, an admin
 // revokes, an invitation to the same address replaces the last one, a member leaves — each with the
-// state and the audit rows it should leave. Attacks are in test/escalation-invitations.test.ts, races
+// state and the audit rows it should leave. Attacks are in test/invitations-escalation.test.ts, races
 // in test/invitations-race.test.ts.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'

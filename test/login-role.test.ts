@@ -4,9 +4,13 @@
 // session of every actor, directly and (with TENANTRY_TEST_POOLER_URL) through pgbouncer; each is
 // refused or gains nothing. `tenantry sql --as` runs over it and refuses role changes outright.
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { type Actor, asSystem, createDb, type DbHandle, NotAuthorizedError, sessionRoutes, withActor } from '../lib/db/index.js'
+import { migrate } from '../lib/migrate/index.js'
 import { runSql } from '../cli/commands/sql.js'
 import { UsageError } from '../cli/output.js'
 import { runNode } from './support/cli.js'
@@ -24,6 +28,21 @@ const ESCAPES = [
   "select set_config('role', 'postgres', false)",
   "select set_config('session_authorization', 'postgres', false)",
   'set local role postgres',
+]
+
+/** The escapes of issue 22, written so that no reading of the text can see them, then the count. */
+const HIDDEN_ESCAPES = [
+  "do $$ begin execute 're'||'set ro'||'le'; end $$",
+  "select set_config('ro'||'le', 'postgres', true)",
+  "do $$ begin execute 'set session ' || 'authorization postgres'; end $$",
+  "do $$ begin execute 'reset session ' || 'authorization'; end $$",
+  // set_config inside a function, the count read in the same call.
+  `create function pg_temp.up() returns bigint language plpgsql as $f$
+     begin perform set_config('ro'||'le', 'postgres', true); return (select count(*) from public.customers); end $f$;
+   select pg_temp.up() as n`,
+  // A SECURITY DEFINER function made on the fly runs as whoever made it: the session's role.
+  `create function pg_temp.peek() returns bigint language sql security definer as $f$ select count(*) from public.customers $f$;
+   select pg_temp.peek() as n`,
 ]
 
 describe('the login role', { skip: !onServer && 'needs PostgreSQL: the embedded database has one session and one (superuser) login' }, () => {
@@ -129,6 +148,30 @@ describe('the login role', { skip: !onServer && 'needs PostgreSQL: the embedded 
     assert.deepEqual(r[1]?.rows, [{ cu: 'authenticated' }])
   })
 
+  it('tenantry sql --as <member> logs in as the login role without being told (DATABASE_URL alone): hidden escapes find only the member\'s rows', async () => {
+    assert.ok(t.url)
+    const env = { DATABASE_URL: t.url }
+    const email = 'member-a@example.com'
+    const mine = (await asSystem(t.db, (trx) => trx.selectFrom('customers').select('id')
+      .where('organization_id', '=', cast.a.id).where('deleted_at', 'is', null).execute())).length
+    const all = Number((await asSystem(t.db, (trx) => trx.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow())).n)
+    assert.ok(all > mine)
+    const who = await runNode('cli/main.ts', ['sql', 'select session_user as login, current_user as role', '--as', email, '--json'], env)
+    assert.equal(who.code, 0, who.stderr)
+    assert.deepEqual(JSON.parse(who.stdout), [{ login: LOGIN_ROLE, role: 'authenticated' }])
+    for (const escape of HIDDEN_ESCAPES) {
+      const query = /select pg_temp\.\w+\(\) as n$/.test(escape) ? escape : `${escape}; select count(*)::int as n from public.customers`
+      const r = await runNode('cli/main.ts', ['sql', query, '--as', email, '--json', '--rollback'], env)
+      if (r.code === 0) {
+        const rows = JSON.parse(r.stdout) as { n: number | string }[]
+        assert.deepEqual(rows.map((x) => Number(x.n)), [mine], `${escape}: only the member's rows`)
+      } else {
+        assert.equal(r.code, 1, r.stderr)
+        assert.match(r.stderr, /^error: (not authorized: )?permission denied/m, `${escape}: refused by the database, not by its text`)
+      }
+    }
+  })
+
   it('tenantry sql --as <member> over TENANTRY_AUTHENTICATOR_URL: sees the member\'s rows; reset role is refused', async () => {
     assert.ok(t.url)
     const env = { DATABASE_URL: t.url, TENANTRY_AUTHENTICATOR_URL: asLoginRole(t.url) }
@@ -141,5 +184,33 @@ describe('the login role', { skip: !onServer && 'needs PostgreSQL: the embedded 
     const refused = await runNode('cli/main.ts', ['sql', 'reset role; select count(*) from customers', '--as', email], env)
     assert.equal(refused.code, 1)
     assert.match(refused.stderr, /refused/)
+  })
+})
+
+describe('the embedded database cannot log in as the login role', { skip: onServer && 'embedded only' }, () => {
+  // What keeps `tenantry sql --as` on the embedded database to its guess by text: PGlite (0.5) starts
+  // its one backend as the bootstrap superuser, and its `username` option runs `SET ROLE <username>`
+  // after start, which `reset role` undoes. Should a PGlite version log in as the role, this fails and
+  // the guess can go.
+  it('PGlite({ username }) keeps the superuser as session user: reset role gets the owner back', async () => {
+    const { PGlite } = await import('@electric-sql/pglite')
+    const root = mkdtempSync(join(tmpdir(), 'tenantry-login-'))
+    try {
+      const dataDir = join(root, 'db')
+      const h = await createDb({ dataDir })
+      await migrate(h.db)
+      await h.close()
+      const db = await PGlite.create({ dataDir, username: LOGIN_ROLE })
+      try {
+        const who = 'select session_user::text as login, current_user::text as role, (select rolsuper from pg_roles where rolname = session_user) as su'
+        assert.deepEqual((await db.query(who)).rows, [{ login: 'postgres', role: LOGIN_ROLE, su: true }])
+        await db.exec('reset role')
+        assert.deepEqual((await db.query(who)).rows, [{ login: 'postgres', role: 'postgres', su: true }])
+      } finally {
+        await db.close()
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type Kysely, type RawBuilder, sql } from 'kysely'
-import { asSystem, asUser, type Database, setRequestClaims } from '../lib/db/index.js'
+import { asSystem, asUser, becomeActor, type Database } from '../lib/db/index.js'
 import type { Dataset } from '../bench/dataset.js'
 import { explain, type PlanNode, planNodes } from '../bench/measure.js'
 import { dashboardParams, type DashboardParams } from '../bench/questions.js'
@@ -102,8 +102,7 @@ describe('dashboard plans under RLS', () => {
                     using (organization_id::text = (select private.current_org_id())::text and deleted_at is null)`.execute(trx)
         // The member from here on, in the same transaction as the DDL above: a session's actor is
         // fixed when it starts, so the switch is by hand.
-        await setRequestClaims(trx, { sub: org.memberId, role: 'authenticated' })
-        await sql`set local role authenticated`.execute(trx)
+        await becomeActor(trx, { kind: 'user', userId: org.memberId })
         const { plan } = await explain(trx, q.build(trx, { kind: 'policy' }, dashboardParams(dataset.plan)), false)
         return violations(plan, q.table)
       }, { attempts: 1, rollback: true })

@@ -68,7 +68,7 @@ describe('seed plan', () => {
     assert.equal(cal.monthStarts[23], '2025-06-01')
     assert.equal(cal.end, '2025-07-01')
     assert.equal(lastCompleteMonth(new Date('2026-01-15T00:00:00Z')), '2025-12')
-    assert.throws(() => planTenants({ ...CONFIG, endMonth: '2025-13' }), /invalid month/)
+    assert.throws(() => planTenants({ ...CONFIG, endMonth: '2025-13' }), /the end month must be a month as YYYY-MM/)
   })
 })
 

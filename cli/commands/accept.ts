@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { acceptInvitation, asSystem, asUser } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { toJson } from '../table.js'
-import { resolveUser, userOption } from './members.js'
+import { resolveUser, userOption } from '../helpers.js'
 
 export interface AcceptResult {
   organization_id: string

@@ -5,13 +5,13 @@
 import type { Command } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import {
-  asSystem, AUDIT_ACTIONS, auditMonthsBefore, listAuditPartitions, pruneAuditMonths, pruneRefusal, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, AUDITED_TABLES, type AuditedTable,
+  asSystem, AUDIT_ACTIONS, parseMonth, auditMonthsBefore, listAuditPartitions, pruneAuditMonths, pruneRefusal, AUDIT_TRAIL_MAX_LIMIT, type AuditAction, type AuditLog, type Database, readAuditTrail, AUDITED_TABLES, type AuditedTable,
 } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { renderTable, toJson } from '../table.js'
-import { confirm } from './reset.js'
-import { defaultSeedCast, integerOption } from './seed.js'
+import { describeChange } from '../audit-change.js'
+import { confirm, defaultSeedCast, findUserId, integerOption, parseDuration } from '../helpers.js'
 
 export interface AuditOptions {
   org: string
@@ -42,47 +42,12 @@ function isAction(name: string): name is AuditAction {
 
 /** An ISO 8601 date or time, or a duration back from now: 30m, 12h, 7d, 2w. */
 export function parseWhen(text: string, option: string, now = new Date()): string {
-  const rel = /^(\d+)\s*(m|h|d|w)$/i.exec(text.trim())
-  if (rel) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(rel[2] ?? 'd').toLowerCase() as 'm' | 'h' | 'd' | 'w']
-    return new Date(now.getTime() - Number(rel[1]) * unit).toISOString()
-  }
+  const back = parseDuration(text)
+  if (back) return new Date(now.getTime() - back.seconds * 1000).toISOString()
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(Date.parse(text))) {
     throw new UsageError(`${option} takes a date or time (2025-06-01, 2025-06-01T12:00:00Z) or a duration back from now (30m, 12h, 7d, 2w), not "${text}"`)
   }
   return new Date(text).toISOString()
-}
-
-type Json = AuditLog['new_data']
-
-function label(data: Json): string {
-  if (!data) return ''
-  const pick = (k: string): string | undefined => {
-    const v = data[k]
-    return v === null || v === undefined ? undefined : typeof v === 'object' ? JSON.stringify(v) : String(v)
-  }
-  const amount = pick('amount')
-  return pick('name') ?? pick('slug') ?? pick('email') ?? (amount ? `${amount} ${pick('category') ?? ''}`.trim() : undefined) ?? pick('type') ?? ''
-}
-
-/** What a row of the trail changed, in a few words. */
-export function describeChange(row: Pick<AuditLog, 'action' | 'old_data' | 'new_data'> & Partial<Pick<AuditLog, 'table_name'>>): string {
-  // The row a prune leaves (private.audit_logs_prune): which months went, and how many of this organization's rows.
-  if (row.table_name === 'audit_logs' && row.old_data) {
-    const months = row.old_data['pruned_months']
-    const list = Array.isArray(months) ? months.filter((m): m is string => typeof m === 'string') : []
-    return `pruned ${list.join(', ')} (${String(row.old_data['rows'] ?? '?')} rows; by ${String(row.old_data['by'] ?? '?')})`
-  }
-  if (row.action === 'UPDATE' && row.old_data && row.new_data) {
-    const oldData = row.old_data
-    const newData = row.new_data
-    const keys = Object.keys(newData).filter((k) => k !== 'updated_at' && JSON.stringify(oldData[k]) !== JSON.stringify(newData[k]))
-    const show = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))
-    const parts = keys.slice(0, 3).map((k) => `${k}: ${show(oldData[k])} → ${show(newData[k])}`)
-    if (keys.length > 3) parts.push(`+${keys.length - 3} more`)
-    return `${label(newData)}${parts.length ? ` (${parts.join(', ')})` : ''}`
-  }
-  return label(row.new_data ?? row.old_data)
 }
 
 interface AuditFilters {
@@ -115,8 +80,7 @@ export async function readOrganizationAudit(db: Kysely<Database>, options: Audit
     let actorId: string | null | undefined
     if (options.actor === 'system') actorId = null
     else if (options.actor !== undefined) {
-      const u = await sql<{ id: string }>`select id from auth.users where lower(email) = lower(${options.actor}) limit 1`.execute(trx)
-      actorId = u.rows[0]?.id
+      actorId = await findUserId(trx, options.actor)
       if (!actorId) throw new UsageError(`no user with email "${options.actor}" (--actor takes an email or "system")`)
     }
     const page = await readAuditTrail(trx, {
@@ -166,7 +130,7 @@ export interface PruneOptions {
 
 /** --before as YYYY-MM, refused (before the database is opened) for the current and the previous month. */
 export function checkPruneBefore(before: string, now = new Date()): string {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(before)) throw new UsageError(`--before takes a month as YYYY-MM (2025-01), not "${before}"`)
+  parseMonth(before, '--before')
   const refusal = pruneRefusal(before, now)
   if (refusal) throw new UsageError(refusal)
   return before

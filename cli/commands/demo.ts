@@ -4,16 +4,18 @@
 import type { Command } from 'commander'
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
 import {
-  acceptInvitation, type Actor, type AuditLog, type Database, DbError, type DbHandle, inviteMember, setRequestClaims, type TableName, TABLES,
+  acceptInvitation, type Actor, addMonths, asUser, becomeActor, type AuditLog, type Database, DbError, type DbHandle, inviteMember, monthlyRevenue,
+  type MonthlyRevenueRow, parseMonth, type Period, type TableName, TABLES, topCustomers, type TopCustomerRow,
   translateError, withActor,
 } from '../../lib/db/index.js'
 import { databaseState, lastCompleteMonth, type SeedResult } from '../../lib/seed/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { errorText, InterruptedError } from '../output.js'
 import { renderTable, type Row } from '../table.js'
-import { describeChange } from './audit.js'
-import { runMigrate } from './migrate.js'
-import { progressReporter, runSeed } from './seed.js'
+import { describeChange } from '../audit-change.js'
+import { formatDecimal } from '../chart.js'
+import { renderMonthlyRevenue } from '../dashboard-view.js'
+import { progressReporter, runMigrate, runSeed } from '../setup.js'
 
 /**
  * The view table's column for every table (a new table does not compile until it has one): a header
@@ -61,7 +63,18 @@ export interface DemoReport {
   audit: Row[]
   /** One invitation made, tried by the wrong person and accepted, in a transaction rolled back. */
   invitation: InvitationDemo | null
+  /** The dashboard of the biggest and the smallest organization, as their admins see it. */
+  dashboards: DashboardDemo[]
   trySql: string | null
+}
+
+export interface DashboardDemo {
+  organization: string
+  customers: number
+  admin: string
+  period: Period
+  revenue: MonthlyRevenueRow[]
+  top: TopCustomerRow[]
 }
 
 export interface InvitationDemo {
@@ -120,7 +133,7 @@ async function pickCast(db: Kysely<Database>): Promise<{ a: OrgPick; b: OrgPick;
 
 /**
  * The changes every demo run keeps, each audited as the admin who made it: what --help promises and
- * test/cli-demo.test.ts counts in the trail.
+ * test/demo-cli.test.ts counts in the trail.
  */
 export const DEMO_KEPT_CHANGES = [
   "an admin toggles a customer's status",
@@ -154,7 +167,7 @@ export async function runDemo(
 
   const report: DemoReport = {
     location: handle.location, kind: handle.kind, migrated: applied, seeded,
-    organizations: null, views: [], attempts: [], audit: [], invitation: null, trySql: null,
+    organizations: null, views: [], attempts: [], audit: [], invitation: null, dashboards: [], trySql: null,
   }
   const picked = await pickCast(db)
   if (!picked) return report
@@ -164,6 +177,8 @@ export async function runDemo(
   for (const member of cast) {
     report.views.push({ who: member.label, email: member.email, counts: await visibleCounts(db, member.actor) })
   }
+
+  report.dashboards = await dashboardsOf(db, a)
 
   const adminA = cast.find((c) => c.label === `admin of ${a.slug}`)
   const memberA = cast.find((c) => c.label === `member of ${a.slug}`)
@@ -272,6 +287,40 @@ export async function runDemo(
   return report
 }
 
+/** Months of revenue the demo's dashboard shows, ending with the last month that has revenue. */
+const DASHBOARD_MONTHS = 6
+
+/**
+ * The dashboard of two tenants of different size, the biggest and the smallest, each through the
+ * dashboard library as its admin: revenue by month over the last months of the data (not of the clock,
+ * so that the same seed shows the same) and the top customers. Read before the demo's kept changes,
+ * which touch neither revenue totals nor these months' sums (a soft delete undone).
+ */
+async function dashboardsOf(db: Kysely<Database>, biggest: OrgPick): Promise<DashboardDemo[]> {
+  const last = await sql<{ month: string | null }>`select to_char(max(date), 'YYYY-MM') as month from public.revenue`.execute(db)
+  const lastMonth = last.rows[0]?.month
+  if (!lastMonth) return []
+  const period: Period = { start: parseMonth(addMonths(lastMonth, 1 - DASHBOARD_MONTHS)).first, end: parseMonth(addMonths(lastMonth, 1)).first }
+  const smallest = await sql<OrgPick>`
+    select o.id, o.slug from public.organizations o
+     order by (select count(*) from public.customers c where c.organization_id = o.id), o.slug limit 1`.execute(db)
+  const orgs = [biggest, ...smallest.rows.filter((o) => o.id !== biggest.id)]
+  const out: DashboardDemo[] = []
+  for (const org of orgs) {
+    const who = await sql<{ id: string; email: string; customers: number }>`
+      select p.id, p.email, (select count(*)::int from public.customers c where c.organization_id = ${org.id} and c.deleted_at is null) as customers
+        from public.profiles p where p.organization_id = ${org.id} and p.role = 'admin' order by p.id limit 1`.execute(db)
+    const admin = who.rows[0]
+    if (!admin) continue
+    const answer = await asUser(db, admin.id, async (trx) => ({
+      revenue: await monthlyRevenue(trx, period),
+      top: await topCustomers(trx, { limit: 3 }),
+    }), { readOnly: true })
+    out.push({ organization: org.slug, customers: admin.customers, admin: admin.email, period, ...answer })
+  }
+  return out
+}
+
 /**
  * An admin invites a new address, an outsider with another address tries the token, the invitee
  * accepts: each step as that user under RLS (claims and role switched inside one transaction), all
@@ -286,11 +335,7 @@ async function invitationRoundTrip(
   const invitee = `newcomer@${orgSlug}.example`
   return withActor(db, { kind: 'system' }, async (trx) => {
     const steps: InvitationDemo['steps'] = []
-    const become = async (userId: string | null): Promise<void> => {
-      await sql`reset role`.execute(trx)
-      await setRequestClaims(trx, userId ? { sub: userId, role: 'authenticated' } : null)
-      if (userId) await sql`set local role authenticated`.execute(trx)
-    }
+    const become = (userId: string | null): Promise<void> => becomeActor(trx, userId ? { kind: 'user', userId } : { kind: 'system' })
     /** Runs a step that may be refused, keeping the transaction usable. */
     const tryStep = async (fn: () => Promise<string>): Promise<string> => {
       await sql`savepoint demo_step`.execute(trx)
@@ -378,6 +423,15 @@ export function renderDemo(report: DemoReport): string[] {
     for (const step of report.invitation.steps) out.push(`  ${step.who}: ${step.did}`, `    -> ${step.result}`)
   }
 
+  if (report.dashboards.length > 0) {
+    out.push('', 'The dashboard of a big and a small tenant, as each admin sees it (`tenantry dashboard --help`):')
+    for (const d of report.dashboards) {
+      out.push('', `  ${d.organization} (${n(d.customers)} customers), as ${d.admin}: revenue by month`)
+      out.push(...renderMonthlyRevenue(d.revenue, d.period).split('\n').map((l) => `  ${l}`))
+      out.push(`  top customers: ${d.top.map((c) => `${c.name} ${formatDecimal(c.total_revenue)}`).join('; ')}`)
+    }
+  }
+
   if (report.audit.length > 0) {
     out.push('', `Latest audit entries of ${report.organizations.a}, as its admin reads them:`)
     out.push(renderTable(report.audit, { max: 60 }))
@@ -386,6 +440,7 @@ export function renderDemo(report: DemoReport): string[] {
     const adminLabel = `admin of ${report.organizations.a}`
     out.push('', 'Try it yourself:', `  ${report.trySql}`, `  npx tenantry audit --org ${report.organizations.a} --limit 10`,
       `  npx tenantry members --as ${report.views.find((v) => v.who === adminLabel)?.email ?? '<admin email>'}`,
+      `  npx tenantry dashboard revenue --as ${report.views.find((v) => v.who === adminLabel)?.email ?? '<admin email>'}`,
       '  npx tenantry --help')
   }
   return out

@@ -1,29 +1,13 @@
 // members: the caller's organization as they see it under RLS: its members and, for its admins, the
 // invitations (pending first); for an outsider, the invitations waiting for them.
-import { InvalidArgumentError, type Command } from 'commander'
-import { type Kysely, sql } from 'kysely'
+import type { Command } from 'commander'
+import type { Kysely } from 'kysely'
 import {
   asUser, type Database, listMyInvitations, listOrganizationInvitations, type MyInvitation, type OrganizationInvitation,
 } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
-import { UsageError } from '../output.js'
+import { defaultSeedCast, resolveUser, userOption } from '../helpers.js'
 import { renderTable, toJson } from '../table.js'
-import { defaultSeedCast } from './seed.js'
-
-/** --as parser for commands that act as a signed-in user: an email. */
-export function userOption(value: string): string {
-  const w = value.trim()
-  if (w.includes('@')) return w
-  throw new InvalidArgumentError('expected the email of a user')
-}
-
-/** The id of the auth user with this email (the oldest, should there be two). */
-export async function resolveUser(db: Kysely<Database>, email: string): Promise<string> {
-  const found = await sql<{ id: string }>`select id from auth.users where lower(email) = lower(${email.trim()}) order by created_at limit 1`.execute(db)
-  const id = found.rows[0]?.id
-  if (!id) throw new UsageError(`no user with email "${email}" (list them: tenantry sql "select email from auth.users")`)
-  return id
-}
 
 export interface MemberRow {
   id: string

@@ -1,36 +1,8 @@
 // migrate: applies the pending files of supabase/migrations (the Supabase compatibility layer first
 // where the database lacks it), one transaction per file, as `supabase db push` would.
 import type { Command } from 'commander'
-import type { Kysely } from 'kysely'
-import { type AuditMaintenanceStep, maintainAuditPartitions } from '../../lib/db/index.js'
-import { migrate } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
-
-export interface MigrateReport {
-  location: string
-  compatApplied: boolean
-  applied: string[]
-  /** What the audit trail's partition maintenance did (private.audit_logs_maintain, migration 012). */
-  auditPartitions: AuditMaintenanceStep[]
-}
-
-/** Applies what is pending; `log` hears each step as it happens. */
-export async function runMigrate<DB>(db: Kysely<DB>, log: (line: string) => void = () => {}): Promise<Omit<MigrateReport, 'location'>> {
-  const result = await migrate(db, {
-    onCompat: () => log('applying the Supabase compatibility layer (supabase/compat/supabase_compat.sql)'),
-    onApply: (file, index, total) => log(`applying ${file.version}_${file.name}.sql (${index + 1}/${total})`),
-    onWait: () => log('waiting for another migrate to finish (the migration lock is held)'),
-    onRetry: (file, attempt, delayMs) =>
-      log(`${file.file}: a statement timed out waiting for a lock (attempt ${attempt}); rolled back, trying again in ${(delayMs / 1000).toFixed(1)} s`),
-  })
-  // The months ahead exist before they are needed, and rows that landed in the default partition move
-  // to their month, on every migrate (docs/audit.md).
-  const auditPartitions = await maintainAuditPartitions(db)
-  for (const step of auditPartitions) {
-    log(step.action === 'created' ? `audit trail: created partition ${step.partition}` : `audit trail: moved ${step.rows} row(s) from the default partition to ${step.partition}`)
-  }
-  return { compatApplied: result.compatApplied, applied: result.applied.map((f) => f.file), auditPartitions }
-}
+import { type MigrateReport, runMigrate } from '../setup.js'
 
 export function register(program: Command): void {
   withDbOptions(

@@ -1,13 +1,13 @@
 // reset: drops everything the migrations made (tables, functions, the private schema, the migration
 // history) and the auth users, then migrates again to an empty, up-to-date database. Destructive, so it
 // asks first on a terminal; scripts say --yes.
-import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
 import type { Kysely } from 'kysely'
 import { resetDatabase } from '../../lib/migrate/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
+import { confirm } from '../helpers.js'
 import { UsageError } from '../output.js'
-import { runMigrate } from './migrate.js'
+import { runMigrate } from '../setup.js'
 
 export interface ResetOptions {
   /** Apply the migrations again afterwards (default true). */
@@ -23,27 +23,6 @@ export async function runReset<DB>(db: Kysely<DB>, options: ResetOptions = {}): 
   await resetDatabase(db)
   if (options.migrate === false) return []
   return (await runMigrate(db)).applied
-}
-
-/**
- * True when the user confirmed on the terminal. Without a terminal there is nobody to ask: that is
- * an error, so that a script that forgot --yes fails loudly instead of hanging or wiping silently.
- */
-export async function confirm(
-  question: string,
-  action: string,
-  io: { input: NodeJS.ReadableStream & { isTTY?: boolean }; output: NodeJS.WritableStream } = { input: process.stdin, output: process.stderr },
-): Promise<boolean> {
-  if (!io.input.isTTY) {
-    throw new UsageError(`refusing to ${action} without --yes: stdin is not a terminal, so nobody can confirm`)
-  }
-  const rl = createInterface({ input: io.input, output: io.output })
-  try {
-    const answer = await rl.question(question)
-    return /^(y|yes)$/i.test(answer.trim())
-  } finally {
-    rl.close()
-  }
 }
 
 export function register(program: Command): void {

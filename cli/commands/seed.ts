@@ -1,118 +1,23 @@
 // seed: fills an empty, migrated database with realistic demo tenants (lib/seed), with a progress
 // bar on a terminal. Deterministic: the same --seed and --end-month give the same rows, ids included.
-import cliProgress from 'cli-progress'
 import { type Command, InvalidArgumentError } from 'commander'
-import type { DbHandle } from '../../lib/db/index.js'
-import { migrationStatus } from '../../lib/migrate/index.js'
-import { parseMonth } from '../../lib/seed/plan.js'
-import {
-  lastCompleteMonth, planTenants, SEED_DEFAULTS, seedDatabase, type SeedOptions, type SeedProgress, type SeedResult,
-} from '../../lib/seed/index.js'
+import { parseMonth } from '../../lib/db/index.js'
+import { lastCompleteMonth, SEED_DEFAULTS, type SeedResult } from '../../lib/seed/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
-import { UsageError } from '../output.js'
-
-/** Integer option parser for commander: a clear message instead of NaN. */
-export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value)
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`)
-    }
-    return n
-  }
-}
+import { integerOption } from '../helpers.js'
+import { progressReporter, runSeed } from '../setup.js'
 
 /** --end-month parser: checked before the database is opened. */
 function monthOption(value: string): string {
   try {
-    parseMonth(value)
+    parseMonth(value, '--end-month')
   } catch (e) {
     throw new InvalidArgumentError(e instanceof Error ? e.message : String(e))
   }
   return value
 }
 
-/** Batches in flight unless asked otherwise: two on a server (one per core here), one embedded (one session). */
-export function defaultConcurrency(kind: DbHandle['kind']): number {
-  return kind === 'postgres' ? 2 : 1
-}
-
-/** Seeds through an open handle, at defaultConcurrency unless the options say otherwise. */
-export async function runSeed(handle: DbHandle, options: SeedOptions): Promise<SeedResult> {
-  const pending = (await migrationStatus(handle.db)).pending
-  if (pending.length > 0) {
-    throw new UsageError(
-      `the database has ${pending.length} pending migration(s) (${pending.map((f) => f.file).join(', ')}): run \`tenantry migrate\` first`,
-    )
-  }
-  return seedDatabase(handle.db, { concurrency: defaultConcurrency(handle.kind), ...options })
-}
-
-/**
- * A progress bar on stderr; where stderr is not a terminal (CI logs, pipes), one line per phase and
- * per tenth of the customers instead.
- */
-export function progressReporter(enabled: boolean): { onProgress?: (p: SeedProgress) => void; stop(): void } {
-  if (!enabled) return { stop() {} }
-  if (!process.stderr.isTTY) {
-    let phase = ''
-    let tenth = 0
-    return {
-      onProgress(p) {
-        if (p.phase !== phase) {
-          phase = p.phase
-          tenth = 0
-          console.error(`seeding ${p.phase}${p.phase === 'tenants' ? '' : ` (${p.total.toLocaleString('en-US')})`}`)
-        } else if (p.phase === 'customers' && p.total > 0 && Math.floor((p.done * 10) / p.total) > tenth) {
-          tenth = Math.floor((p.done * 10) / p.total)
-          console.error(`seeding customers: ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')}, ${p.counts.revenue.toLocaleString('en-US')} revenue rows`)
-        }
-      },
-      stop() {},
-    }
-  }
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'seeding {phase} [{bar}] {percentage}% | {value}/{total} | {revenue} revenue rows | {duration_formatted}',
-      hideCursor: true,
-      clearOnComplete: true,
-      stream: process.stderr,
-    },
-    cliProgress.Presets.shades_classic,
-  )
-  let phase = ''
-  return {
-    onProgress(p) {
-      const payload = { phase: p.phase, revenue: p.counts.revenue.toLocaleString('en-US') }
-      if (p.phase !== phase) {
-        if (phase) bar.stop()
-        phase = p.phase
-        bar.start(Math.max(p.total, 1), p.done, payload)
-      } else {
-        bar.update(p.done, payload)
-      }
-    },
-    stop() {
-      if (phase) bar.stop()
-      phase = ''
-    },
-  }
-}
-
 const n = (x: number): string => x.toLocaleString('en-US')
-
-/**
- * Who exists after a default `tenantry seed` (or `npm start`): the admin and a member of the biggest
- * organization. Names do not depend on the month, so the help examples work as printed.
- */
-export function defaultSeedCast(): { org: string; admin: string; member: string } {
-  const plan = planTenants({ ...SEED_DEFAULTS, endMonth: '2000-01' })
-  const org = plan.orgs[0]
-  const admin = plan.users.find((u) => u.orgIndex === 0 && u.role === 'admin')
-  const member = plan.users.find((u) => u.orgIndex === 0 && u.role === 'member')
-  if (!org || !admin || !member) throw new Error('the default seed plan has no biggest organization')
-  return { org: org.slug, admin: admin.email, member: member.email }
-}
 
 /**
  * A rate over a short run is mostly start-up and commit latency ("77 rows (51 rows/s)" says nothing

@@ -1,14 +1,13 @@
 // sql: runs SQL as a user under row level security (the Supabase way: role authenticated and the JWT
 // claims set for one transaction), as anon, as service_role, or as the system (no RLS, the default),
 // and prints the rows as a table, or as JSON for scripts. The quickest way to see what a user sees.
-import { type Command, InvalidArgumentError, Option } from 'commander'
+import { type Command, Option } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import { type Actor, actorOf, type Database, verifyAccessToken, withActor } from '../../lib/db/index.js'
-import { isCommentOnly, splitStatements } from '../../lib/migrate/index.js'
+import { commandOf, isCommentOnly, isTransactionControl, splitStatements } from '../../lib/sql-text.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
-import { defaultSeedCast } from './seed.js'
-import { cliTokenKeys } from './token.js'
+import { asOption, cliTokenKeys, defaultSeedCast, resolveActor } from '../helpers.js'
 import { renderTable, type Row, toJson } from '../table.js'
 
 export interface StatementResult {
@@ -20,39 +19,12 @@ export interface StatementResult {
   rowCount: number | null
 }
 
-/** --as parser: anon / service / system, or something that looks like an email. */
-export function actorOption(value: string): string {
-  const w = value.trim()
-  if (['system', 'anon', 'service', 'service_role'].includes(w) || w.includes('@')) return w
-  throw new InvalidArgumentError('expected an email, anon, service or system')
-}
-
-/** An actor named on the command line: an email, or anon / service / system. */
-export async function resolveActor(db: Kysely<Database>, who: string | undefined): Promise<Actor> {
-  const w = who?.trim() ?? 'system'
-  if (w === 'system') return { kind: 'system' }
-  if (w === 'anon') return { kind: 'anon' }
-  if (w === 'service' || w === 'service_role') return { kind: 'service' }
-  if (!w.includes('@')) throw new UsageError(`--as takes an email, anon, service or system, not "${w}"`)
-  const found = await sql<{ id: string }>`select id from auth.users where lower(email) = lower(${w}) order by created_at limit 1`.execute(db)
-  const id = found.rows[0]?.id
-  if (!id) throw new UsageError(`no user with email "${w}" (list them: tenantry sql "select email from auth.users")`)
-  return { kind: 'user', userId: id }
-}
-
-function commandOf(statement: string): string {
-  const text = statement.replace(/--[^\n]*\n?|\/\*[\s\S]*?\*\//g, ' ').trim()
-  return (/^[a-z]+/i.exec(text)?.[0] ?? '').toUpperCase()
-}
-
-/** The session's transaction is the actor's context: ending it early would drop the role and claims. */
-const TRANSACTION_CONTROL = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT'])
-
 /**
- * Statements that change who the session is. As an actor other than the system they are refused: the
- * session's role is the actor's context. (Over the login role, TENANTRY_AUTHENTICATOR_URL, they
- * would gain nothing beyond the API roles anyway; this also keeps `set role service_role` out of a
- * user's session, and covers the embedded database, which has no separate login.)
+ * Statements that change who the session is, refused by their text as an actor other than the system.
+ * A guess (`execute 're' || 'set role'` passes it), kept where nothing better exists: on a server the
+ * session logs in as the login role, so no statement reaches the owner, but that role may still become
+ * service_role (as PostgREST's authenticator may); the embedded database can log in only as its
+ * superuser (PGlite's `username` is a SET ROLE, which `reset role` undoes). See docs/production.md.
  */
 const ROLE_CHANGE = /\b(?:set|reset)\s+(?:local\s+|session\s+)?(?:role|session\s+authorization)\b|\bset_config\s*\(\s*'(?:role|session_authorization)'/i
 
@@ -68,9 +40,11 @@ function withoutComments(statement: string): string {
 export async function runSql(db: Kysely<Database>, query: string, actor: Actor, options: { rollback?: boolean } = {}): Promise<StatementResult[]> {
   const statements = splitStatements(query).filter((s) => !isCommentOnly(s))
   if (statements.length === 0) throw new UsageError('no SQL statement given')
-  const control = statements.map(commandOf).find((c) => TRANSACTION_CONTROL.has(c))
+  // The session's transaction is the actor's context: ending it early would drop the role and claims.
+  // ROLLBACK TO SAVEPOINT ends nothing, and is allowed.
+  const control = statements.find(isTransactionControl)
   if (control) {
-    throw new UsageError(`${control} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
+    throw new UsageError(`${commandOf(control)} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
   }
   if (actor.kind !== 'system') {
     const change = statements.find((st) => ROLE_CHANGE.test(withoutComments(st)))
@@ -108,13 +82,18 @@ export function register(program: Command): void {
       .description('run SQL as a user under RLS (--as <email>), as anon, as service_role, or as the system (default)')
       .argument('<query>', 'SQL: one statement, or several separated by ";" (one transaction)'),
   )
-    .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', actorOption, 'system')
+    .option('--as <who>', 'an email of auth.users, "anon", "service" or "system"', asOption(['anon', 'service', 'system']), 'system')
     .addOption(new Option('--token <jwt>', 'an access token: run as whoever it proves (verified against TENANTRY_JWT_SECRET or the local default, and TENANTRY_JWKS_URL)').conflicts('as'))
     .option('--json', 'print the rows of the last statement as JSON')
     .option('--rollback', 'roll the transaction back at the end: try a write without keeping it')
     .addHelpText('after', `
 As a user the query runs like an API request from that user: role authenticated, auth.uid() = the
 user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
+
+On a server, anyone but the system logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
+DATABASE_URL as that role without a password): no statement can reach the owner's rights from there.
+The embedded database logs in only as its superuser: there, role and session-authorization
+statements are refused by their text, a guess (docs/production.md).
 
 Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
   $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${cast.admin}
@@ -130,10 +109,13 @@ Exit codes: 0 success, 1 SQL error, unknown user or not allowed (one line on std
       const tokenActor = options.token === undefined
         ? undefined
         : actorOf(await verifyAccessToken(options.token, cliTokenKeys(), { allowServiceRole: true }))
+      // Anyone but the system logs in as the login role on a server (context.ts): from there no statement
+      // reaches the owner's rights, whatever its text.
+      const loginRole = tokenActor !== undefined || options.as !== 'system'
       const results = await withDatabase(options, async ({ handle }) => {
         const actor = tokenActor ?? await resolveActor(handle.db, options.as)
         return runSql(handle.db, query, actor, { rollback: options.rollback ?? false })
-      })
+      }, { loginRole })
       if (options.json) {
         console.log(toJson(results[results.length - 1]?.rows ?? []))
         return

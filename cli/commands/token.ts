@@ -7,49 +7,19 @@ import { randomUUID } from 'node:crypto'
 import { type Command, InvalidArgumentError } from 'commander'
 import { SignJWT } from 'jose'
 import { type Kysely, sql } from 'kysely'
-import type { AccessTokenKeys, Database } from '../../lib/db/index.js'
+import type { Database } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
-import { UsageError } from '../output.js'
-import { defaultSeedCast } from './seed.js'
+import { asOption, cliSigningSecret, defaultSeedCast, LOCAL_ISSUER, LOCAL_JWT_SECRET, parseDuration, resolveUser } from '../helpers.js'
 
-/** The JWT secret of every local Supabase stack (supabase start); public knowledge, for development only. */
-export const LOCAL_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long'
-/** The issuer a local Supabase stack writes into its tokens (API port 54321, supabase/config.toml). */
-export const LOCAL_ISSUER = 'http://127.0.0.1:54321/auth/v1'
 /** Supabase's maximum jwt_expiry: one week. */
 const MAX_EXPIRES_IN_S = 604_800
 
-/**
- * The keys the CLI verifies tokens with: TENANTRY_JWT_SECRET (else the local default) and, when set,
- * TENANTRY_JWKS_URL (a project with asymmetric signing keys).
- */
-export function cliTokenKeys(env: NodeJS.ProcessEnv = process.env): AccessTokenKeys {
-  return {
-    secret: env.TENANTRY_JWT_SECRET || LOCAL_JWT_SECRET,
-    ...(env.TENANTRY_JWKS_URL ? { jwksUrl: env.TENANTRY_JWKS_URL } : {}),
-  }
-}
-
-/** The secret the CLI signs with. */
-export function cliSigningSecret(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TENANTRY_JWT_SECRET || LOCAL_JWT_SECRET
-}
-
 /** --expires-in parser: 3600, 90s, 15m, 1h, 7d; at most a week, as Supabase allows. */
-export function durationOption(value: string): number {
-  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(value.trim())
-  if (!m?.[1]) throw new InvalidArgumentError('expected a duration such as 3600, 90s, 15m, 1h or 7d')
-  const unit = m[2] === 'd' ? 86_400 : m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1
-  const seconds = Number(m[1]) * unit
+export function expiresInOption(value: string): number {
+  const seconds = parseDuration(value, { bareSeconds: true })?.seconds
+  if (seconds === undefined) throw new InvalidArgumentError('expected a duration such as 3600, 90s, 15m, 1h or 7d')
   if (seconds < 1 || seconds > MAX_EXPIRES_IN_S) throw new InvalidArgumentError(`between 1 s and ${MAX_EXPIRES_IN_S} s (a week)`)
   return seconds
-}
-
-/** Who a token is for: an email of auth.users, or the project's anon or service key. */
-export function tokenSubjectOption(value: string): string {
-  const w = value.trim()
-  if (w === 'anon' || w === 'service' || w === 'service_role' || w.includes('@')) return w
-  throw new InvalidArgumentError('expected an email, anon or service')
 }
 
 export interface MintOptions {
@@ -84,14 +54,14 @@ export async function mintAccessToken(db: Kysely<Database>, who: string, options
   const key = new TextEncoder().encode(options.secret ?? cliSigningSecret())
   const sign = (claims: Record<string, unknown>): Promise<string> =>
     new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key)
-  if (who === 'anon' || who === 'service' || who === 'service_role') {
+  if (who === 'anon' || who === 'service') {
     return sign({ iss: 'supabase-demo', role: who === 'anon' ? 'anon' : 'service_role', iat, exp })
   }
+  const id = await resolveUser(db, who)
   const found = await sql<AuthUserRow>`
-    select id, email, phone, raw_app_meta_data, raw_user_meta_data from auth.users
-     where lower(email) = lower(${who}) order by created_at limit 1`.execute(db)
+    select id, email, phone, raw_app_meta_data, raw_user_meta_data from auth.users where id = ${id}`.execute(db)
   const user = found.rows[0]
-  if (!user) throw new UsageError(`no user with email "${who}" (list them: tenantry sql "select email from auth.users")`)
+  if (!user) throw new Error(`auth user ${id} vanished while minting its token`)
   return sign({
     iss: options.issuer ?? LOCAL_ISSUER,
     aud: 'authenticated',
@@ -117,8 +87,8 @@ export function register(program: Command): void {
       .command('token')
       .description('mint a signed access token for a user (as a local Supabase would), or the anon / service key'),
   )
-    .requiredOption('--as <who>', 'an email of auth.users, "anon" or "service"', tokenSubjectOption)
-    .option('--expires-in <duration>', 'lifetime: 3600, 90s, 15m, 1h, 7d (at most a week)', durationOption, 3600)
+    .requiredOption('--as <who>', 'an email of auth.users, "anon" or "service"', asOption(['anon', 'service']))
+    .option('--expires-in <duration>', 'lifetime: 3600, 90s, 15m, 1h, 7d (at most a week)', expiresInOption, 3600)
     .addHelpText('after', `
 Signs with TENANTRY_JWT_SECRET, or with the JWT secret every local Supabase stack uses:
   ${LOCAL_JWT_SECRET}

@@ -234,7 +234,7 @@ function audienceIncludes(aud: string | string[] | undefined, expected: string):
 }
 
 /** The claims of a verified payload, typed by role; rejects roles and shapes this server does not accept. */
-function claimsOf(payload: JWTPayload, options: VerifyAccessTokenOptions): AccessTokenClaims {
+function acceptedClaims(payload: JWTPayload, options: VerifyAccessTokenOptions): AccessTokenClaims {
   const { exp, role } = payload
   if (typeof exp !== 'number') throw new AccessTokenError('claims', 'it has no exp: tokens must expire')
   const base: VerifiedClaims = { ...payload, exp }
@@ -303,7 +303,7 @@ export async function verifyAccessToken(
     const { payload } = verifier.kind === 'secret'
       ? await jwtVerify(token, verifier.key, verifyOptions)
       : await jwtVerify(token, verifier.key, verifyOptions)
-    return claimsOf(payload, options)
+    return acceptedClaims(payload, options)
   } catch (e) {
     throw rejection(e)
   }

@@ -18,6 +18,18 @@ export class DataDirLockedError extends TenantryError {
   }
 }
 
+/** The lock file could not be taken for another reason than another process holding it. */
+export class DataDirLockError extends TenantryError {
+  constructor(readonly dataDir: string, reason: string, cause?: unknown) {
+    super(`could not lock the embedded database at ${dataDir}: ${reason}`, { code: 'TENANTRY_DATA_DIR_LOCK_FAILED', cause })
+  }
+}
+
+/** A file-system error as a DataDirLockError (a read-only directory, no permission, ...). */
+function lockFailure(dir: string, e: unknown): DataDirLockError {
+  return new DataDirLockError(dir, e instanceof Error ? e.message : String(e), e)
+}
+
 interface LockOwner {
   pid: number
   host: string
@@ -64,7 +76,7 @@ export function lockDataDir(dataDir: string): () => void {
       process.on('exit', release)
       return release
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw lockFailure(dir, e)
     }
     const owner = readOwner(path)
     if (owner && owner.host === me.host && isAlive(owner.pid)) throw new DataDirLockedError(dir, owner.pid)
@@ -73,8 +85,8 @@ export function lockDataDir(dataDir: string): () => void {
       renameSync(path, `${path}.stale-${process.pid}`)
       unlinkSync(`${path}.stale-${process.pid}`)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw lockFailure(dir, e)
     }
   }
-  throw new Error(`could not lock ${dir}: the lock file ${path} keeps reappearing`)
+  throw new DataDirLockError(dir, `the lock file ${path} keeps reappearing`)
 }

@@ -53,7 +53,44 @@ export class RetryableError extends DbError {}
  */
 export class ConnectionLostError extends DbError {}
 
-const LOST_CONNECTION = /Connection terminated|connection error and is not queryable|terminating connection|server closed the connection/i
+/**
+ * What kind of connection failure an error is, if it is one: the one list every part of the project
+ * reads (the CLI's exit code 2, the replica's fallback to the primary, ConnectionLostError).
+ * - unreachable: no server answered (network errors of Node, a connect or read timeout of pg);
+ * - login: the server refused the credentials (28P01, 28000);
+ * - no-database: the database does not exist (3D000; on a replica, its creation not yet replayed);
+ * - not-ready: the server is starting up or a standby not yet consistent (57P03);
+ * - lost: a connection that was open broke (08xxx, 57P01/57P02 shutdown, a reset or a terminated backend).
+ */
+export type ConnectionFailure = 'unreachable' | 'login' | 'no-database' | 'not-ready' | 'lost'
+
+const FAILURE_BY_CODE: ReadonlyMap<string, ConnectionFailure> = new Map([
+  ...['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].map((c) => [c, 'unreachable'] as const),
+  ['ECONNRESET', 'lost'], ['EPIPE', 'lost'],
+  ['28P01', 'login'], ['28000', 'login'],
+  ['3D000', 'no-database'],
+  ['57P03', 'not-ready'],
+  ['57P01', 'lost'], ['57P02', 'lost'],
+])
+/** pg's own messages, which carry no code. */
+const FAILURE_BY_MESSAGE: readonly [RegExp, ConnectionFailure][] = [
+  [/timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED/i, 'unreachable'],
+  [/Connection terminated|connection error and is not queryable|terminating connection|server closed the connection/i, 'lost'],
+]
+
+export function connectionFailure(e: unknown): ConnectionFailure | undefined {
+  if (e instanceof AggregateError) {
+    // Node tries every address of a host (IPv4, IPv6): the first failure that says something.
+    for (const inner of e.errors) {
+      const kind = connectionFailure(inner)
+      if (kind) return kind
+    }
+  }
+  if (!(e instanceof Error)) return undefined
+  const code = 'code' in e && typeof e.code === 'string' ? e.code : ''
+  const byCode = FAILURE_BY_CODE.get(code) ?? (/^08[0-9A-Z]{3}$/.test(code) ? 'lost' : undefined)
+  return byCode ?? FAILURE_BY_MESSAGE.find(([re]) => re.test(e.message))?.[1]
+}
 
 interface PgErrorLike {
   code: string
@@ -120,8 +157,9 @@ function describe(e: PgErrorLike): string {
 /** Returns the typed error for a PostgreSQL error; anything else is returned unchanged. */
 export function translateError(e: unknown): unknown {
   if (e instanceof TenantryError) return e
-  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined
-  if (e instanceof Error && (LOST_CONNECTION.test(e.message) || code?.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) {
+  const failure = connectionFailure(e)
+  if (e instanceof Error && (failure === 'lost' || failure === 'not-ready')) {
+    const code = 'code' in e && typeof e.code === 'string' ? e.code : undefined
     return new ConnectionLostError(`lost the connection to the database: ${e.message}`, { code, cause: e })
   }
   if (!isPgError(e)) return e

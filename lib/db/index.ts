@@ -1,11 +1,11 @@
 // The public API: what an application imports. Connection, tenant sessions, typed errors, the
 // generated types and the flows (lib/db/flows). Migrations have their own entry (lib/migrate).
 export { createDb, DEFAULT_DATA_DIR, redactUrl, resolveTarget, type DbHandle, type DbOptions } from './connection.js'
-export { DataDirLockedError } from './data-dir-lock.js'
+export { DataDirLockError, DataDirLockedError } from './data-dir-lock.js'
 export { ReplicaUnavailableError, sessionRoutes, type SessionRoutes } from './session-routes.js'
 export { waitForReplica, type ReplicaLag } from './replica.js'
 export {
-  asAnon, asService, asSystem, asUser, setRequestClaims, withActor,
+  asAnon, asService, asSystem, asUser, becomeActor, setRequestClaims, withActor,
   type Actor, type Claims, type SessionOptions,
 } from './session.js'
 export {
@@ -14,7 +14,7 @@ export {
   type ServiceAccessClaims, type UserAccessClaims, type VerifyAccessTokenOptions,
 } from './access-token.js'
 export {
-  ConflictError, ConnectionLostError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError,
+  ConflictError, connectionFailure, type ConnectionFailure, ConnectionLostError, DbError, InvalidInputError, NotAuthorizedError, NotFoundError, RetryableError,
   TenantryError, translated, translateError, type ErrorFields,
 } from './errors.js'
 export * from './types.js'
@@ -39,9 +39,10 @@ export {
   type CustomersPageQuery, type FunctionRow, type Instant, type MonthlyRevenueRow, type OrganizationSummary, type Period,
   type SearchActivitiesPage, type SearchActivitiesQuery, type TopCustomerRow,
 } from './dashboard/index.js'
+export { addMonths, lastCompleteMonth, type Month, monthOf, parseMonth } from './months.js'
 export { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js'
 export {
   AUDIT_MONTHS_AHEAD, AuditRetentionError, auditMonthsBefore, exportFileName, listAuditPartitions, maintainAuditPartitions,
-  monthOf, parseMonth, pruneAuditMonths, pruneRefusal,
+  pruneAuditMonths, pruneRefusal,
   type AuditMaintenanceStep, type AuditPartition, type AuditPruneOptions, type AuditPruneResult,
 } from './flows/audit-partitions.js'

@@ -4,7 +4,7 @@
 // replica (a hot standby). withActor asks here which pool a session of an actor uses, so application
 // code keeps passing handle.db and gets the safe connection without knowing about it.
 import type { Kysely } from 'kysely'
-import { DbError } from './errors.js'
+import { connectionFailure, DbError } from './errors.js'
 import type { Database } from './types.js'
 
 export interface SessionRoutes {
@@ -40,15 +40,13 @@ export function sessionRoutes(db: Kysely<Database>): SessionRoutes | undefined {
   return routes.get(db)
 }
 
-const CONNECT_FAILURE = /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|Query read timeout/i
-
-/** Could not reach the replica (as opposed to an error of the query itself). */
+/**
+ * Could not reach the replica (as opposed to an error of the query itself): any connection failure but
+ * refused credentials, which are a configuration mistake to report rather than hide behind the primary.
+ */
 function isUnreachable(e: unknown): boolean {
-  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : ''
-  // 57P03: the standby is starting up or not yet consistent; 3D000: the database's creation has not
-  // been replayed yet; 08*: connection exceptions.
-  return code === '57P03' || code === '3D000' || code.startsWith('08') || code === 'ECONNREFUSED' ||
-    code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || (e instanceof Error && CONNECT_FAILURE.test(e.message))
+  const failure = connectionFailure(e)
+  return failure !== undefined && failure !== 'login'
 }
 
 /**

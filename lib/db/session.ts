@@ -16,7 +16,8 @@ export type Actor =
 
 const ROLE_OF = { user: 'authenticated', anon: 'anon', service: 'service_role' } as const
 
-function claimsOf(actor: Actor): Claims | null {
+/** The JWT claims a request by this actor carries, as Supabase's API would set them (none for the system). */
+function requestClaimsFor(actor: Actor): Claims | null {
   switch (actor.kind) {
     case 'user':
       return { aud: 'authenticated', ...actor.claims, sub: actor.userId, role: 'authenticated' }
@@ -44,6 +45,17 @@ export async function setRequestClaims(db: Kysely<Database>, claims: Claims | nu
                    set_config('request.jwt.claim.sub', ${claim('sub')}, true),
                    set_config('request.jwt.claim.role', ${claim('role')}, true),
                    set_config('request.jwt.claim.email', ${claim('email')}, true)`.execute(db)
+}
+
+/**
+ * Makes the rest of an open transaction run as the actor: its JWT claims, and `set local role` to its
+ * API role (the system: back to the transaction's login, no claims). withActor begins every session
+ * with it; code that must change actor inside one transaction (a step as one user, the next as
+ * another, all rolled back together) calls it between steps. Both end with the transaction.
+ */
+export async function becomeActor(trx: Kysely<Database>, actor: Actor): Promise<void> {
+  await setRequestClaims(trx, requestClaimsFor(actor))
+  await sql.raw(actor.kind === 'system' ? 'reset role' : `set local role ${ROLE_OF[actor.kind]}`).execute(trx)
 }
 
 export interface SessionOptions {
@@ -83,8 +95,9 @@ export async function withActor<T>(
       return await onSessionPool(db, actor.kind, options.readOnly === true, (target) => {
         const begin = target.transaction()
         return (options.readOnly ? begin.setAccessMode('read only') : begin).execute(async (trx) => {
-          await setRequestClaims(trx, claimsOf(actor))
-          if (actor.kind !== 'system') await sql.raw(`set local role ${ROLE_OF[actor.kind]}`).execute(trx)
+          // A new transaction starts as the pool's login: only another actor needs the switch.
+          if (actor.kind === 'system') await setRequestClaims(trx, null)
+          else await becomeActor(trx, actor)
           const result = await fn(trx)
           if (options.rollback) {
             kept = { value: result }

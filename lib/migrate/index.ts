@@ -5,6 +5,5 @@ export {
   migrate, MigrationError, migrationStatus, needsCompat, resetDatabase,
   type AppliedMigration, type MigrateEvents, type MigrateOptions, type MigrateResult, type MigrationStatus,
 } from './migrator.js'
-export { readCompatStatements, readMigrationFiles, type MigrationFile } from './migration-files.js'
-export { isCommentOnly, splitStatements } from './sql-split.js'
-export { migrationPlan, NO_TRANSACTION_MARKER, runsAlone, type MigrationStep } from './migration-plan.js'
+export { NO_TRANSACTION_MARKER, readCompatStatements, readMigrationFiles, type MigrationFile } from './migration-files.js'
+export { migrationPlan, runsAlone, type MigrationStep } from './migration-plan.js'

@@ -2,8 +2,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { COMPAT_FILE, MIGRATIONS_DIR, migrationFileName } from '../paths.js'
-import { hasNoTransactionMarker } from './migration-plan.js'
-import { splitStatements } from './sql-split.js'
+import { splitStatements } from '../sql-text.js'
+
+/** The Supabase CLI's marker, on a file's first line, for a file run statement by statement outside a transaction. */
+export const NO_TRANSACTION_MARKER = '-- pg-delta: transaction=false'
 
 const FILE_PATTERN = /^([0-9]+)_(.*)\.sql$/
 
@@ -19,6 +21,13 @@ export interface MigrationFile {
    * every statement then runs on its own, outside a transaction (see migration-plan.ts).
    */
   transactional: boolean
+}
+
+export function hasNoTransactionMarker(source: string): boolean {
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source
+  const nl = text.indexOf('\n')
+  const first = nl < 0 ? text : text.slice(0, nl)
+  return (first.endsWith('\r') ? first.slice(0, -1) : first) === NO_TRANSACTION_MARKER
 }
 
 export function readMigrationFiles(dir: string = MIGRATIONS_DIR): MigrationFile[] {

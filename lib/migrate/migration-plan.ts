@@ -11,9 +11,8 @@
 //   records the history after the last one.
 //
 // (Read from the CLI 2.117.0 binary and checked against it: test/migration-plan.test.ts.)
+import { statementHead } from '../sql-text.js'
 import type { MigrationFile } from './migration-files.js'
-
-export const NO_TRANSACTION_MARKER = '-- pg-delta: transaction=false'
 
 export type MigrationStep =
   /** Statements run in one transaction; `record`: the file's history row is written in it too. */
@@ -29,51 +28,11 @@ const RUNS_ALONE = [
   /^ALTER\s+SYSTEM(?:\s|$)/u,
   /^CLUSTER(?:\s|$)/u,
 ]
-const TRANSACTION_CONTROL = /^(?:BEGIN|START\s+TRANSACTION|COMMIT|END|ABORT|PREPARE\s+TRANSACTION)(?:\s|$)/u
-const SESSION_SETTING = /^(?:SET(?!\s+(?:LOCAL|TRANSACTION|CONSTRAINTS)\s)\s|RESET\s|DISCARD\s)/u
-
-/** The statement without its leading comments and white space, upper-cased: what its kind is read from. */
-function head(statement: string): string {
-  let s = statement
-  for (;;) {
-    s = s.replace(/^[ \t\n\r]+/u, '')
-    if (s.startsWith('--')) {
-      const nl = s.indexOf('\n')
-      if (nl < 0) return ''
-      s = s.slice(nl + 1)
-    } else if (s.startsWith('/*')) {
-      const end = s.indexOf('*/')
-      if (end < 0) return s.toUpperCase()
-      s = s.slice(end + 2)
-    } else {
-      return s.trim().toUpperCase()
-    }
-  }
-}
 
 /** True for a statement PostgreSQL runs only outside a transaction block. */
 export function runsAlone(statement: string): boolean {
-  const h = head(statement)
+  const h = statementHead(statement)
   return RUNS_ALONE.some((re) => re.test(h))
-}
-
-/** BEGIN / COMMIT / ROLLBACK (not ROLLBACK TO a savepoint) and friends. */
-export function isTransactionControl(statement: string): boolean {
-  const words = head(statement).split(/\s+/u)
-  if (words[0] === 'ROLLBACK') return words[words[1] === 'WORK' || words[1] === 'TRANSACTION' ? 2 : 1] !== 'TO'
-  return TRANSACTION_CONTROL.test(words.join(' '))
-}
-
-/** A session-level SET / RESET / DISCARD (not SET LOCAL): outside a transaction it outlives its statement. */
-export function isSessionSetting(statement: string): boolean {
-  return SESSION_SETTING.test(`${head(statement)} `)
-}
-
-export function hasNoTransactionMarker(source: string): boolean {
-  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source
-  const nl = text.indexOf('\n')
-  const first = nl < 0 ? text : text.slice(0, nl)
-  return (first.endsWith('\r') ? first.slice(0, -1) : first) === NO_TRANSACTION_MARKER
 }
 
 /** The steps that apply `file`, in order. Comment-only statements are left to the caller to skip. */

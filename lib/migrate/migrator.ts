@@ -8,8 +8,8 @@ import { hostname } from 'node:os'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { type ErrorFields, TenantryError } from '../db/index.js'
 import { type MigrationFile, readCompatStatements, readMigrationFiles } from './migration-files.js'
-import { isSessionSetting, isTransactionControl, migrationPlan } from './migration-plan.js'
-import { isCommentOnly } from './sql-split.js'
+import { isCommentOnly, isSessionSetting, isTransactionControl } from '../sql-text.js'
+import { migrationPlan } from './migration-plan.js'
 
 // Any constant works; it only has to be the same for every runner of this project.
 const MIGRATE_LOCK_KEY = 7_253_104_221

@@ -2,6 +2,7 @@
 // parameter set per customer (plan, price, signup, churn, a hash key). The database expands each
 // customer into its months of revenue and activities (lib/seed/write.ts), so the per-row work is
 // set-based and the JavaScript side holds one batch of customers at a time.
+import { lastCompleteMonth, parseMonth } from '../db/index.js'
 import { COMPANY_KINDS, FIRST_NAMES, INDUSTRIES, type Industry, LAST_NAMES, ORG_PREFIXES, ORG_SUFFIXES, slugify } from './names.js'
 import { Rng } from './random.js'
 
@@ -54,28 +55,15 @@ export interface Calendar {
 const SEASON_BY_CALENDAR_MONTH = [0.93, 0.95, 1.02, 1.0, 1.01, 0.97, 0.9, 0.88, 1.03, 1.06, 1.1, 1.18]
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
-export function parseMonth(text: string): { year: number; month: number } {
-  const m = /^(\d{4})-(\d{2})$/.exec(text)
-  const year = Number(m?.[1])
-  const month = Number(m?.[2])
-  if (!m || month < 1 || month > 12 || year < 1970 || year > 9999) {
-    throw new RangeError(`invalid month "${text}": expected YYYY-MM, e.g. 2025-06`)
-  }
-  return { year, month }
-}
-
-/** The month before the current one (UTC): the last complete month. */
-export function lastCompleteMonth(now: Date = new Date()): string {
-  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1))
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
-}
 
 function isoDate(d: Date): string {
   return d.toISOString().slice(0, 10)
 }
 
+export { lastCompleteMonth }
+
 export function calendar(endMonth: string): Calendar {
-  const { year, month } = parseMonth(endMonth)
+  const { year, month } = parseMonth(endMonth, 'the end month')
   const monthStarts: string[] = []
   const monthLabels: string[] = []
   const season: number[] = []

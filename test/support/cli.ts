@@ -81,12 +81,12 @@ export interface CliTarget {
 }
 
 /** A database for CLI tests: a new server database with DATABASE_URL, else a fresh embedded directory. */
-export async function cliTarget(): Promise<CliTarget> {
+export async function cliTarget(options: { template?: 'template0' } = {}): Promise<CliTarget> {
   let env: Record<string, string | undefined>
   let dataDir: string | undefined
   let cleanup: () => Promise<void>
   if (onServer) {
-    const created = await createServerDatabase()
+    const created = await createServerDatabase(options)
     env = { DATABASE_URL: created.url }
     cleanup = () => created.drop()
   } else {

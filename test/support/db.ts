@@ -19,6 +19,12 @@ export interface ServerDatabaseOptions {
   base?: string | undefined
   /** The start of its name, followed by the process id and a random suffix. */
   prefix?: string
+  /**
+   * 'template0': a plain PostgreSQL database, without what the server's template1 holds (on the shared
+   * test server, Supabase's auth schema owned by supabase_auth_admin); the compatibility layer then
+   * creates auth.users itself.
+   */
+  template?: 'template0'
 }
 
 /** A new empty database on a server; returns its URL and a function dropping it (also used by the bench). */
@@ -29,7 +35,7 @@ export async function createServerDatabase(options: ServerDatabaseOptions = {}):
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()
   try {
-    await admin.query(`create database ${name}`)
+    await admin.query(`create database ${name}${options.template ? ` template ${options.template}` : ''}`)
   } finally {
     await admin.end()
   }

@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { createGzip } from 'node:zlib'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { InvalidInputError, TenantryError } from '../errors.js'
+import { TenantryError } from '../errors.js'
+import { monthOf, parseMonth } from '../months.js'
 import { asSystem } from '../session.js'
 import type { Database } from '../types.js'
 
@@ -52,19 +53,6 @@ export class AuditRetentionError extends TenantryError {
   }
 }
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
-
-/** The first day of a YYYY-MM month, checked. */
-export function parseMonth(text: string, what = 'month'): string {
-  if (!MONTH.test(text)) throw new InvalidInputError(`${what} must be a month as YYYY-MM, not "${text}"`, { table: 'audit_logs' })
-  return `${text}-01`
-}
-
-/** YYYY-MM of a date, in UTC, shifted by `shift` months. */
-export function monthOf(date: Date, shift = 0): string {
-  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + shift, 1))
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
-}
 
 /**
  * Why `before` may not be pruned, or null when it may: the months before it must all be older than the
@@ -203,7 +191,7 @@ function pruneInTransaction(db: Kysely<Database>, before: string, dir: string | 
       months.push({ month: m.month, rows: m.rows, file })
     }
     const dropped = await sql<{ month: string; rows: string }>`
-      select month, rows from private.audit_logs_prune(${parseMonth(before, 'before')}::date)`.execute(trx)
+      select month, rows from private.audit_logs_prune(${parseMonth(before, 'before').first}::date)`.execute(trx)
     const byMonth = new Map(dropped.rows.map((r) => [r.month, Number(r.rows)]))
     for (const m of months) {
       if (byMonth.get(m.month) !== m.rows) {

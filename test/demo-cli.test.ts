@@ -6,8 +6,16 @@ import { after, before, describe, it } from 'node:test'
 import { DEMO_KEPT_CHANGES } from '../cli/commands/demo.js'
 import { type CliTarget, cliTarget, lines, runNode } from './support/cli.js'
 
+/** The demo's dashboard section: from its heading to the next section. */
+function dashboardSection(out: string): string {
+  const start = out.indexOf('The dashboard of a big and a small tenant')
+  assert.ok(start >= 0, 'the demo shows a dashboard section')
+  return out.slice(start, out.indexOf('\nLatest audit entries', start))
+}
+
 describe('tenantry demo', () => {
   let target: CliTarget
+  let firstDashboard = ''
   before(async () => {
     target = await cliTarget()
   })
@@ -51,6 +59,21 @@ describe('tenantry demo', () => {
     assert.match(out, /│ zoe\.jensen@nimbus-finance\.example +│ UPDATE +│ customers +│ .*status: active → inactive/)
     assert.match(out, /│ zoe\.jensen@nimbus-finance\.example +│ SOFT_DELETE +│ revenue/)
     assert.match(out, /npx tenantry sql ".*" --as zoe\.jensen@nimbus-finance\.example/)
+    // The dashboard of the biggest and the smallest tenant, as their admins: six months of revenue each,
+    // the same figures the dashboard command gives that admin.
+    firstDashboard = dashboardSection(out)
+    const tenants = [...firstDashboard.matchAll(/^ {2}([\w-]+) \((\d+) customers\), as (\S+): revenue by month$/gm)]
+    assert.equal(tenants.length, 2, firstDashboard)
+    assert.equal(tenants[0]?.[1], 'nimbus-finance')
+    assert.ok(Number(tenants[1]?.[2]) < Number(tenants[0]?.[2]), 'the second tenant is smaller')
+    const bars = [...firstDashboard.matchAll(/^ {2}(\d{4}-\d{2}) │█*[▏▎▍▌▋▊▉]? *([\d,]+\.\d{2}) +\(\d+ invoices?\)$/gm)]
+    assert.equal(bars.length, 12, firstDashboard)
+    const months = bars.slice(0, 6).map((b) => b[1] ?? '')
+    const asked = await target.run(['dashboard', 'revenue', '--as', tenants[0]?.[3] ?? '', '--from', months[0] ?? '', '--to', months[5] ?? '', '--json'])
+    assert.equal(asked.code, 0, asked.stderr)
+    const rows = JSON.parse(asked.stdout) as { month: string; total: string }[]
+    assert.deepEqual(bars.slice(0, 6).map((b) => (b[2] ?? '').replace(/,/g, '')), months.map((m) => rows.find((r) => r.month.startsWith(m))?.total ?? '0.00'))
+    assert.match(firstDashboard, /^ {2}top customers: .+ [\d,]+\.\d{2}; .+; .+$/m)
   })
 
   it('runs again on the same database without seeding, through the package bin, making the changes its help names', async () => {
@@ -66,6 +89,7 @@ describe('tenantry demo', () => {
     const help = await target.run(['demo', '--help'])
     assert.match(help.stdout.replace(/\s+/g, ' '), new RegExp(`makes ${DEMO_KEPT_CHANGES.length} audited changes`))
     assert.match(r.stdout, /\(migrations up to date\)\ndata: what the database already had/)
+    assert.equal(dashboardSection(r.stdout), firstDashboard, 'the dashboard section is the same on every run')
     // The status toggled back: this run's change undoes the first run's.
     assert.match(r.stdout, /zoe\.jensen@nimbus-finance\.example +│ UPDATE +│ customers +│ .*status: inactive → active/)
   })

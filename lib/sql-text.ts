@@ -1,3 +1,6 @@
+// SQL statements as text, for the migrator and the sql command alike (one home, so that they cannot
+// disagree on what a statement is): splitting a script, and reading a statement's kind.
+//
 // Splits a SQL file into statements exactly as the Supabase CLI does (pkg/parser SplitAndTrim):
 // a ';' ends a statement only outside comments, quotes, dollar quotes, parentheses and BEGIN ATOMIC
 // bodies; each statement keeps its leading comments, loses its trailing ';' and surrounding white
@@ -79,4 +82,43 @@ function isWordStart(sql: string, i: number): boolean {
 /** True when a statement holds nothing but comments (the CLI records it; there is nothing to run). */
 export function isCommentOnly(statement: string): boolean {
   return splitStatements(statement.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '')).length === 0
+}
+
+const TRANSACTION_CONTROL = /^(?:BEGIN|START\s+TRANSACTION|COMMIT|END|ABORT|PREPARE\s+TRANSACTION)(?:\s|$)/u
+const SESSION_SETTING = /^(?:SET(?!\s+(?:LOCAL|TRANSACTION|CONSTRAINTS)\s)\s|RESET\s|DISCARD\s)/u
+
+/** The statement without its leading comments and white space, upper-cased: what its kind is read from. */
+export function statementHead(statement: string): string {
+  let s = statement
+  for (;;) {
+    s = s.replace(/^[ \t\n\r]+/u, '')
+    if (s.startsWith('--')) {
+      const nl = s.indexOf('\n')
+      if (nl < 0) return ''
+      s = s.slice(nl + 1)
+    } else if (s.startsWith('/*')) {
+      const end = s.indexOf('*/')
+      if (end < 0) return s.toUpperCase()
+      s = s.slice(end + 2)
+    } else {
+      return s.trim().toUpperCase()
+    }
+  }
+}
+
+/** The statement's first keyword, upper-cased: SELECT, UPDATE, ... ('' for none). */
+export function commandOf(statement: string): string {
+  return /^[A-Z]+/.exec(statementHead(statement))?.[0] ?? ''
+}
+
+/** BEGIN / COMMIT / ROLLBACK (not ROLLBACK TO a savepoint) and friends. */
+export function isTransactionControl(statement: string): boolean {
+  const words = statementHead(statement).split(/\s+/u)
+  if (words[0] === 'ROLLBACK') return words[words[1] === 'WORK' || words[1] === 'TRANSACTION' ? 2 : 1] !== 'TO'
+  return TRANSACTION_CONTROL.test(words.join(' '))
+}
+
+/** A session-level SET / RESET / DISCARD (not SET LOCAL): outside a transaction it outlives its statement. */
+export function isSessionSetting(statement: string): boolean {
+  return SESSION_SETTING.test(`${statementHead(statement)} `)
 }
