@@ -2689,15 +2689,19 @@ COMMENT ON TRIGGER activities_reject_key_change ON public.activities IS 'id and 
 CREATE TRIGGER activities_rollup_delete AFTER DELETE ON public.activities REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.activities_rollup_delete();
+COMMENT ON TRIGGER activities_rollup_delete ON public.activities IS 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER activities_rollup_insert AFTER INSERT ON public.activities REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.activities_rollup_insert();
+COMMENT ON TRIGGER activities_rollup_insert ON public.activities IS 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER activities_rollup_truncate AFTER TRUNCATE ON public.activities
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.rollup_truncate();
+COMMENT ON TRIGGER activities_rollup_truncate ON public.activities IS 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
 CREATE TRIGGER activities_rollup_update AFTER UPDATE ON public.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.activities_rollup_update();
+COMMENT ON TRIGGER activities_rollup_update ON public.activities IS 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER activities_soft_delete BEFORE DELETE ON public.activities
   FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
   EXECUTE FUNCTION private.soft_delete_instead();
@@ -2710,15 +2714,19 @@ COMMENT ON TRIGGER activities_soft_delete_by_update ON public.activities IS 'An 
 CREATE TRIGGER ai_usage_log_rollup_delete AFTER DELETE ON public.ai_usage_log REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.ai_usage_rollup_delete();
+COMMENT ON TRIGGER ai_usage_log_rollup_delete ON public.ai_usage_log IS 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER ai_usage_log_rollup_insert AFTER INSERT ON public.ai_usage_log REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.ai_usage_rollup_insert();
+COMMENT ON TRIGGER ai_usage_log_rollup_insert ON public.ai_usage_log IS 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER ai_usage_log_rollup_truncate AFTER TRUNCATE ON public.ai_usage_log
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.rollup_truncate();
+COMMENT ON TRIGGER ai_usage_log_rollup_truncate ON public.ai_usage_log IS 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
 CREATE TRIGGER ai_usage_log_rollup_update AFTER UPDATE ON public.ai_usage_log REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.ai_usage_rollup_update();
+COMMENT ON TRIGGER ai_usage_log_rollup_update ON public.ai_usage_log IS 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
 
 CREATE TRIGGER audit_logs_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.audit_logs
   FOR EACH STATEMENT
@@ -2820,15 +2828,19 @@ COMMENT ON TRIGGER revenue_reject_key_change ON public.revenue IS 'id and organi
 CREATE TRIGGER revenue_rollup_delete AFTER DELETE ON public.revenue REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.revenue_rollup_delete();
+COMMENT ON TRIGGER revenue_rollup_delete ON public.revenue IS 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER revenue_rollup_insert AFTER INSERT ON public.revenue REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.revenue_rollup_insert();
+COMMENT ON TRIGGER revenue_rollup_insert ON public.revenue IS 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER revenue_rollup_truncate AFTER TRUNCATE ON public.revenue
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.rollup_truncate();
+COMMENT ON TRIGGER revenue_rollup_truncate ON public.revenue IS 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
 CREATE TRIGGER revenue_rollup_update AFTER UPDATE ON public.revenue REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.revenue_rollup_update();
+COMMENT ON TRIGGER revenue_rollup_update ON public.revenue IS 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER revenue_soft_delete BEFORE DELETE ON public.revenue
   FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
   EXECUTE FUNCTION private.soft_delete_instead();

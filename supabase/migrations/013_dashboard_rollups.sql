@@ -1035,6 +1035,19 @@ comment on index private.idx_revenue_daily_deltas_org_day is 'Pending revenue de
 comment on index private.idx_activities_daily_deltas_org_day is 'Pending activity deltas of an organization''s window, read by every dashboard call.';
 comment on index private.idx_ai_usage_daily_deltas_org_day is 'Pending AI usage deltas of an organization''s window, read by every dashboard call.';
 
+comment on trigger revenue_rollup_insert on public.revenue is 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger revenue_rollup_update on public.revenue is 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger revenue_rollup_delete on public.revenue is 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger revenue_rollup_truncate on public.revenue is 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+comment on trigger activities_rollup_insert on public.activities is 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger activities_rollup_update on public.activities is 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger activities_rollup_delete on public.activities is 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger activities_rollup_truncate on public.activities is 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+comment on trigger ai_usage_log_rollup_insert on public.ai_usage_log is 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger ai_usage_log_rollup_update on public.ai_usage_log is 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger ai_usage_log_rollup_delete on public.ai_usage_log is 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger ai_usage_log_rollup_truncate on public.ai_usage_log is 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+
 comment on function private.check_period(text, date, date, integer) is
   'Raises 22023 naming fn unless [period_start, period_end) is given, non-empty and at most max_days long. The dashboard functions'' shared check.';
 comment on function private.check_period(text, timestamptz, timestamptz, integer) is
