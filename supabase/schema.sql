@@ -1926,8 +1926,7 @@ CREATE OR REPLACE FUNCTION private.rollups_merge(max_rows integer DEFAULT NULL::
  SET plan_cache_mode TO 'force_custom_plan'
 AS $function$
 declare
-  budget bigint := max_rows;
-  last_id bigint;
+  last_id bigint; -- the last delta of a log within the budget; null: the whole log
   n bigint;
   folded bigint := 0;
 begin
@@ -1937,77 +1936,78 @@ begin
   end if;
   perform pg_catalog.pg_advisory_xact_lock(20013);
 
-  -- The budget's last id per log; null folds the whole log.
-  last_id := null;
-  if budget is not null then
-    select d.id into last_id from private.revenue_daily_deltas d order by d.id offset budget - 1 limit 1;
-  end if;
-  with moved as (
-    delete from private.revenue_daily_deltas d where last_id is null or d.id <= last_id
-    returning d.organization_id, d.day, d.amount, d.invoices
-  ), summed as (
-    select m.organization_id, m.day, sum(m.amount) as amount, sum(m.invoices) as invoices
-      from moved m
-     where exists (select 1 from public.organizations o where o.id = m.organization_id)
-     group by m.organization_id, m.day
-  ), upserted as (
-    insert into private.revenue_daily as r (organization_id, day, amount, invoices)
-    select s.organization_id, s.day, s.amount, s.invoices from summed s order by s.organization_id, s.day
-    on conflict (organization_id, day) do update
-      set amount = r.amount + excluded.amount, invoices = r.invoices + excluded.invoices
-  )
-  select count(*) into n from moved;
-  folded := folded + n;
-
-  if budget is not null then
-    budget := budget - n;
-    if budget <= 0 then
-      return folded;
+  -- An empty log costs one probe (the embedded database folds every second, mostly nothing).
+  if exists (select 1 from private.revenue_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.revenue_daily_deltas d order by d.id offset max_rows - 1 limit 1;
     end if;
-    select d.id into last_id from private.activities_daily_deltas d order by d.id offset budget - 1 limit 1;
+    with moved as (
+      delete from private.revenue_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.amount, d.invoices
+    ), summed as (
+      select m.organization_id, m.day, sum(m.amount) as amount, sum(m.invoices) as invoices
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day
+    ), upserted as (
+      insert into private.revenue_daily as r (organization_id, day, amount, invoices)
+      select s.organization_id, s.day, s.amount, s.invoices from summed s order by s.organization_id, s.day
+      on conflict (organization_id, day) do update
+        set amount = r.amount + excluded.amount, invoices = r.invoices + excluded.invoices
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
   end if;
-  with moved as (
-    delete from private.activities_daily_deltas d where last_id is null or d.id <= last_id
-    returning d.organization_id, d.day, d.type, d.activities
-  ), summed as (
-    select m.organization_id, m.day, m.type, sum(m.activities) as activities
-      from moved m
-     where exists (select 1 from public.organizations o where o.id = m.organization_id)
-     group by m.organization_id, m.day, m.type
-  ), upserted as (
-    insert into private.activities_daily as r (organization_id, day, type, activities)
-    select s.organization_id, s.day, s.type, s.activities from summed s order by s.organization_id, s.day, s.type
-    on conflict (organization_id, day, type) do update set activities = r.activities + excluded.activities
-  )
-  select count(*) into n from moved;
-  folded := folded + n;
 
-  if budget is not null then
-    budget := budget - n;
-    if budget <= 0 then
-      return folded;
+  if (max_rows is null or folded < max_rows) and exists (select 1 from private.activities_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.activities_daily_deltas d order by d.id offset max_rows - folded - 1 limit 1;
     end if;
-    select d.id into last_id from private.ai_usage_daily_deltas d order by d.id offset budget - 1 limit 1;
+    with moved as (
+      delete from private.activities_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.type, d.activities
+    ), summed as (
+      select m.organization_id, m.day, m.type, sum(m.activities) as activities
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day, m.type
+    ), upserted as (
+      insert into private.activities_daily as r (organization_id, day, type, activities)
+      select s.organization_id, s.day, s.type, s.activities from summed s order by s.organization_id, s.day, s.type
+      on conflict (organization_id, day, type) do update set activities = r.activities + excluded.activities
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
   end if;
-  with moved as (
-    delete from private.ai_usage_daily_deltas d where last_id is null or d.id <= last_id
-    returning d.organization_id, d.day, d.model, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
-  ), summed as (
-    select m.organization_id, m.day, m.model, m.user_id, sum(m.calls) as calls, sum(m.input_tokens) as input_tokens,
-           sum(m.output_tokens) as output_tokens, sum(m.cost_usd) as cost_usd
-      from moved m
-     where exists (select 1 from public.organizations o where o.id = m.organization_id)
-     group by m.organization_id, m.day, m.model, m.user_id
-  ), upserted as (
-    insert into private.ai_usage_daily as r (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
-    select s.organization_id, s.day, s.model, s.user_id, s.calls, s.input_tokens, s.output_tokens, s.cost_usd
-      from summed s order by s.organization_id, s.day, s.model, s.user_id
-    on conflict (organization_id, day, model, user_id) do update
-      set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
-          output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
-  )
-  select count(*) into n from moved;
-  return folded + n;
+
+  if (max_rows is null or folded < max_rows) and exists (select 1 from private.ai_usage_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.ai_usage_daily_deltas d order by d.id offset max_rows - folded - 1 limit 1;
+    end if;
+    with moved as (
+      delete from private.ai_usage_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.model, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+    ), summed as (
+      select m.organization_id, m.day, m.model, m.user_id, sum(m.calls) as calls, sum(m.input_tokens) as input_tokens,
+             sum(m.output_tokens) as output_tokens, sum(m.cost_usd) as cost_usd
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day, m.model, m.user_id
+    ), upserted as (
+      insert into private.ai_usage_daily as r (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select s.organization_id, s.day, s.model, s.user_id, s.calls, s.input_tokens, s.output_tokens, s.cost_usd
+        from summed s order by s.organization_id, s.day, s.model, s.user_id
+      on conflict (organization_id, day, model, user_id) do update
+        set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
+            output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
+  end if;
+  return folded;
 end
 $function$;
 COMMENT ON FUNCTION private.rollups_merge(max_rows integer) IS 'Folds at most max_rows pending deltas (null: all), oldest first, into the rollups and returns how many; discards those of deleted organizations. Serialized by a transaction-level advisory lock; atomic. Owner only: pg_cron on Supabase, tenantry rollups merge, the embedded database''s timer.';
