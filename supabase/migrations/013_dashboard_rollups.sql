@@ -120,14 +120,16 @@ create table private.ai_usage_daily (
   constraint ai_usage_daily_pkey primary key (organization_id, day, model, user_id)
 );
 
--- Append-only between folds: written by the triggers, read by the dashboard, deleted by the fold.
+-- Append-only between folds: written by the triggers, read by the dashboard, deleted by the fold. A
+-- queue: vacuumed after every 10,000 dead rows whatever its size, so that the fold's probe and the
+-- dashboard's reads do not wade through the rows of folds past.
 create table private.revenue_daily_deltas (
   id bigint generated always as identity primary key,
   organization_id uuid not null,
   day date not null,
   amount numeric(20, 2) not null,
   invoices bigint not null
-);
+) with (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 create table private.activities_daily_deltas (
   id bigint generated always as identity primary key,
@@ -135,7 +137,7 @@ create table private.activities_daily_deltas (
   day date not null,
   type text not null,
   activities bigint not null
-);
+) with (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 create table private.ai_usage_daily_deltas (
   id bigint generated always as identity primary key,
@@ -147,7 +149,7 @@ create table private.ai_usage_daily_deltas (
   input_tokens bigint not null,
   output_tokens bigint not null,
   cost_usd numeric(24, 4) not null
-);
+) with (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 -- ============================================================================
 -- INDEXES (the tables are new and empty: built here, in the file's transaction)
