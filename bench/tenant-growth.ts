@@ -28,8 +28,9 @@ export interface TenantGrowthOptions {
   smallRows: number
   /** The big tenant's sizes, as multiples of the small one's. */
   factors: number[]
-  /** Rounds per question and role, at least (quick questions get more, up to 5x). */
+  /** Rounds per question and role, at least (quick questions get more, up to 5x), after warmup rounds. */
   iterations: number
+  warmup: number
   /** Time per question and role for quick questions, ms. */
   spendMs: number
   /** Stop a question's rounds once this much time has passed (after one round at least), ms. */
@@ -53,6 +54,7 @@ export function defaultTenantGrowthOptions(databaseUrl?: string, scale = 1): Ten
     smallRows: Math.max(100, Math.round(30_000 * s)),
     factors: [1, 10, 100],
     iterations: 15,
+    warmup: 2,
     spendMs: 1500,
     budgetMs: 20_000,
     writes: {
@@ -160,7 +162,7 @@ async function measureReads(
         const r = await askedBy(conn, asker(t), q, p)
         last[i] = { buffers: r.buffers, plan: r.plan }
         return r.ms
-      }), { iterations: options.iterations, warmup: 2, spendMs: options.spendMs, budgetMs: options.budgetMs })
+      }), { iterations: options.iterations, warmup: options.warmup, spendMs: options.spendMs, budgetMs: options.budgetMs })
       const smallMs = median(times[0] ?? [])
       variants.forEach((variant, j) => {
         const bigMs = median(times[j + 1] ?? [])
@@ -245,7 +247,7 @@ export async function runTenantGrowthBench(options: TenantGrowthOptions, command
       command,
       machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadAverage: loadavg().map((x) => Math.round(x * 100) / 100) },
       database: { kind: handle.kind, version, location },
-      options: { smallRows: options.smallRows, factors: options.factors, iterations: options.iterations, spendMs: options.spendMs, budgetMs: options.budgetMs, writes: options.writes },
+      options: { smallRows: options.smallRows, factors: options.factors, iterations: options.iterations, warmup: options.warmup, spendMs: options.spendMs, budgetMs: options.budgetMs, writes: options.writes },
       machinery,
       stages,
       reads,
