@@ -10,6 +10,7 @@ import { register as registerInvite } from './commands/invite.js'
 import { register as registerMembers } from './commands/members.js'
 import { register as registerMigrate } from './commands/migrate.js'
 import { register as registerReset } from './commands/reset.js'
+import { register as registerRollups } from './commands/rollups.js'
 import { register as registerSeed } from './commands/seed.js'
 import { register as registerSql } from './commands/sql.js'
 import { register as registerStatus } from './commands/status.js'
@@ -40,6 +41,7 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, docto
   registerAccept(program)
   registerMembers(program)
   registerAudit(program)
+  registerRollups(program)
   registerDoctor(program)
   registerGenerate(program)
   return program

@@ -48,6 +48,12 @@ export interface DbOptions {
    * and service_role run there. Default: TENANTRY_REPLICA_URL when databaseUrl comes from DATABASE_URL.
    */
   replicaUrl?: string
+  /**
+   * Embedded database only: how often (ms) the pending deltas of the dashboard's rollups are folded
+   * in-process, as pg_cron does on Supabase (migration 013, docs/dashboard.md); also once on close.
+   * 0 turns it off (tests that look at the pending deltas). Default 1000.
+   */
+  rollupFoldMs?: number
   /** When the replica does not answer: throw ReplicaUnavailableError (default) or read from the primary. */
   replicaFallback?: 'error' | 'primary'
   /** How long to wait for a replica connection, in ms (default 3000); a query there, 30000. */
@@ -88,7 +94,7 @@ export function redactUrl(url: string): string {
 /** Opens the database: DATABASE_URL when set, else the embedded one (created on first use). */
 export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   const target = resolveTarget(options)
-  if (target.kind === 'embedded') return openEmbedded(target.dataDir)
+  if (target.kind === 'embedded') return openEmbedded(target.dataDir, options.rollupFoldMs ?? ROLLUP_FOLD_MS)
   const pgModule = await loadPg()
   const pool = new pgModule.Pool({ connectionString: target.url, max: options.poolSize ?? 10, types: typeOverrides(pgModule) })
   // A dropped connection emits 'error' on its client; unhandled, that would end the process. Idle
@@ -124,7 +130,19 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   }
 }
 
-async function openEmbedded(dataDir: string): Promise<DbHandle> {
+/** How often the embedded database folds the rollups' pending deltas by default (ms). */
+export const ROLLUP_FOLD_MS = 1000
+
+/**
+ * Folds the rollups' pending deltas (private.rollups_merge, migration 013) when the database has the
+ * function: the embedded database has no pg_cron, so the handle does it. A DO block, so that a database
+ * migrated to before 013 (or not at all) parses it too.
+ */
+const FOLD_ROLLUPS = `do $fold$ begin
+  if pg_catalog.to_regprocedure('private.rollups_merge(integer)') is not null then perform private.rollups_merge(); end if;
+end $fold$`
+
+async function openEmbedded(dataDir: string, rollupFoldMs: number): Promise<DbHandle> {
   const inMemory = dataDir.startsWith('memory://')
   const location = inMemory ? dataDir : resolve(dataDir)
   const [{ PGlite }, { createPgConfig }, pgModule] = await Promise.all([
@@ -145,6 +163,15 @@ async function openEmbedded(dataDir: string): Promise<DbHandle> {
   const pool = new pgModule.Pool({ ...createPgConfig(pglite), max: 1, types: typeOverrides(pgModule) })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   let closed = false
+  // One fold at a time; a fold waits for the one session like any query, so it never runs inside a
+  // caller's transaction. Failures are left to the next tick (a fold is atomic: nothing half done).
+  let folding: Promise<void> | undefined
+  const fold = (): Promise<void> => {
+    folding ??= pool.query(FOLD_ROLLUPS).then(() => {}, () => {}).finally(() => { folding = undefined })
+    return folding
+  }
+  const timer = rollupFoldMs > 0 ? setInterval(() => { if (!closed) void fold() }, rollupFoldMs) : undefined
+  timer?.unref()
   return {
     db,
     pool,
@@ -153,7 +180,10 @@ async function openEmbedded(dataDir: string): Promise<DbHandle> {
     async close() {
       if (closed) return
       closed = true
+      clearInterval(timer)
       try {
+        await folding
+        if (timer) await fold()
         await db.destroy()
         await pglite.close()
       } finally {

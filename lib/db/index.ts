@@ -1,6 +1,6 @@
 // The public API: what an application imports. Connection, tenant sessions, typed errors, the
 // generated types and the flows (lib/db/flows). Migrations have their own entry (lib/migrate).
-export { createDb, DEFAULT_DATA_DIR, redactUrl, resolveTarget, type DbHandle, type DbOptions } from './connection.js'
+export { createDb, DEFAULT_DATA_DIR, redactUrl, resolveTarget, ROLLUP_FOLD_MS, type DbHandle, type DbOptions } from './connection.js'
 export { DataDirLockedError } from './data-dir-lock.js'
 export { ReplicaUnavailableError, sessionRoutes, type SessionRoutes } from './session-routes.js'
 export { waitForReplica, type ReplicaLag } from './replica.js'
@@ -39,6 +39,9 @@ export {
   type CustomersPageQuery, type FunctionRow, type Instant, type MonthlyRevenueRow, type OrganizationSummary, type Period,
   type SearchActivitiesPage, type SearchActivitiesQuery, type TopCustomerRow,
 } from './dashboard/index.js'
+export {
+  mergeRollups, pendingDeltas, rebuildRollups, ROLLUPS, verifyRollups, type RebuiltRollup, type Rollup, type RollupDifference,
+} from './flows/rollups.js'
 export { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js'
 export {
   AUDIT_MONTHS_AHEAD, AuditRetentionError, auditMonthsBefore, exportFileName, listAuditPartitions, maintainAuditPartitions,

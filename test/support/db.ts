@@ -54,6 +54,8 @@ export interface FreshDbOptions {
   migrated?: boolean
   /** Pool size on a server (default 4; the embedded database always has one session). */
   poolSize?: number
+  /** The embedded database's in-process rollup fold, every n ms (createDb's rollupFoldMs; 0: off). */
+  rollupFoldMs?: number
 }
 
 export interface FreshDbFixtureOptions extends FreshDbOptions {
@@ -72,7 +74,7 @@ export async function freshDb(options: FreshDbOptions = {}): Promise<TestDb> {
     drop = created.drop
     handle = await createDb({ databaseUrl: url, poolSize: options.poolSize ?? 4 })
   } else {
-    handle = await createDb({ dataDir: 'memory://' })
+    handle = await createDb({ dataDir: 'memory://', ...(options.rollupFoldMs === undefined ? {} : { rollupFoldMs: options.rollupFoldMs }) })
   }
   if (options.migrated !== false) await migrate(handle.db)
   return {

@@ -1,4 +1,4 @@
-// A call of a function of the SQL API (migration 009), checked against the generated signatures in
+// A call of a function of the SQL API (migrations 009 and 013), checked against the generated signatures in
 // lib/db/types.ts: argument names and types (by name, as supabase.rpc passes them), and the row type
 // the caller expects must fit the function's result.
 import { type RawBuilder, sql } from 'kysely'
@@ -15,11 +15,17 @@ export type FunctionRow<N extends FunctionName> = FunctionReturns<N> extends (in
  * so every argument is passed (NULL where the caller left it out, which is what the defaults are).
  */
 export const PRIVATE_IMPLEMENTATIONS: ReadonlySet<FunctionName> = new Set<FunctionName>([
-  'dashboard_customers_page', 'dashboard_organization_summary', 'search_activities',
+  'dashboard_activities_by_type', 'dashboard_ai_usage_by_day', 'dashboard_ai_usage_by_model', 'dashboard_ai_usage_by_user',
+  'dashboard_customers_page', 'dashboard_monthly_revenue', 'dashboard_organization_summary', 'search_activities',
 ])
 
 /** Argument names of each forwarded function, in order: the wrapper's, which the implementation shares (test/dashboard.test.ts). */
 const IMPLEMENTATION_ARGS: Partial<Record<FunctionName, readonly string[]>> = {
+  dashboard_activities_by_type: ['since', 'until'],
+  dashboard_ai_usage_by_day: ['period_start', 'period_end'],
+  dashboard_ai_usage_by_model: ['period_start', 'period_end'],
+  dashboard_ai_usage_by_user: ['period_start', 'period_end'],
+  dashboard_monthly_revenue: ['period_start', 'period_end'],
   dashboard_customers_page: ['page_size', 'after_created_at', 'after_id', 'status', 'industry', 'name_prefix'],
   dashboard_organization_summary: ['as_of'],
   search_activities: ['document', 'page_size', 'before', 'before_id'],
