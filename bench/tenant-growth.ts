@@ -108,7 +108,8 @@ export interface TenantGrowthResult {
 type Db = Kysely<Database>
 
 async function openDatabase(url: string | undefined): Promise<{ handle: DbHandle; location: string; url: string | undefined; drop(): Promise<void> }> {
-  if (!url) return { handle: await createDb({ dataDir: 'memory://' }), location: 'memory://', url: undefined, drop: async () => {} }
+  // No in-process fold embedded: the bench folds when it measures folding (and rebuilds after each load).
+  if (!url) return { handle: await createDb({ dataDir: 'memory://', rollupFoldMs: 0 }), location: 'memory://', url: undefined, drop: async () => {} }
   const created = await createServerDatabase({ base: url, prefix: 'tenantry_bench_growth' })
   return { handle: await createDb({ databaseUrl: created.url, poolSize: 2 }), location: redactUrl(created.url), url: created.url, drop: created.drop }
 }
