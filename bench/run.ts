@@ -41,13 +41,15 @@ const program = new Command('bench')
   .option('--audit-trail-rows <n>', 'rows of that trail (default 10,000,000 on a server, 2,000,000 embedded)', integerOption(1000))
   .option('--tenant-growth', 'run only the tenant growth section (issue 20: dashboards of a small tenant and a big one at x1, x10, x100; bench/tenant-growth.ts)')
   .option('--tenant-growth-rows <n>', "the small tenant's rows per table (default 30,000 x --scale on a server, a tenth of that embedded; the big one reaches 100x)", integerOption(100))
+  .option('--tenant-growth-ops <n>', 'with --tenant-growth: the correctness long run, n random writes then every dashboard function against the raw rows (seed: --seed)', integerOption(1))
   .parse()
 
 if (program.opts<{ tenantGrowth?: boolean }>().tenantGrowth) {
-  const a = program.opts<{ scale: number; tenantGrowthRows?: number; iterations?: number; quiet?: boolean; out: string }>()
+  const a = program.opts<{ scale: number; tenantGrowthRows?: number; tenantGrowthOps?: number; seed?: number; iterations?: number; quiet?: boolean; out: string }>()
   const defaults = defaultTenantGrowthOptions(process.env.DATABASE_URL, a.scale)
   const result = await runTenantGrowthBench({
     ...defaults, smallRows: a.tenantGrowthRows ?? defaults.smallRows, iterations: a.iterations ?? defaults.iterations,
+    ops: a.tenantGrowthOps ?? 0, seed: a.seed ?? defaults.seed,
     log: a.quiet ? () => {} : (line) => console.error(line),
   }, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim())
   console.log(renderTenantGrowth(result))

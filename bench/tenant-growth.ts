@@ -11,6 +11,7 @@
 //     bulk inserts with and without the triggers whose name contains "rollup" (rolled back, alternating),
 //     8 writers on one organization and day (throughput with and without, PostgreSQL only), deadlocks
 //     when each transaction writes 3 rows on 3 random days, and folding pending deltas;
+//   - optionally (--tenant-growth-ops N), the correctness long run (bench/tenant-growth-correctness.ts).
 // Loading is INSERT ... SELECT generate_series as the owner with the audit and rollup triggers off
 // (then private.rollups_rebuild() when it exists): what is measured is the dashboard, not the load.
 import { cpus, loadavg } from 'node:os'
@@ -21,7 +22,8 @@ import { createServerDatabase } from '../test/support/db.js'
 import { explain, measureArms, median, planSummary } from './measure.js'
 import { addCustomers, addUsers, createTenant, customersFor, growthParams, type GrowthTenant, loadRows, usersFor } from './tenant-growth-data.js'
 import { type GrowthAsker, type GrowthParams, type GrowthQuestion, GROWTH_QUESTIONS } from './tenant-growth-questions.js'
-import { type Machinery, measureWrites, rollupMachinery, setRollupTriggers, type WriteFigures } from './tenant-growth-writes.js'
+import { checkCorrectness, type CorrectnessFigure } from './tenant-growth-correctness.js'
+import { type Machinery, measureWrites, rollupMachinery, type WriteFigures } from './tenant-growth-writes.js'
 
 export interface TenantGrowthOptions {
   /** Rows of the small tenant in each of revenue, activities and ai_usage_log (the big one's at x1). */
@@ -43,6 +45,9 @@ export interface TenantGrowthOptions {
     writerSeconds: number
     foldDeltas: number
   }
+  /** Random operations of the correctness long run (0: skip), and its seed. */
+  ops: number
+  seed: number
   databaseUrl?: string
   log?(line: string): void
 }
@@ -65,6 +70,8 @@ export function defaultTenantGrowthOptions(databaseUrl?: string, scale = 1): Ten
       writerSeconds: 5,
       foldDeltas: Math.max(1000, Math.round(500_000 * s)),
     },
+    ops: 0,
+    seed: Date.now() % 1_000_000,
     ...(databaseUrl ? { databaseUrl } : {}),
   }
 }
@@ -102,6 +109,7 @@ export interface TenantGrowthResult {
   stages: { stage: number; factor: number; rows: Record<'small' | 'big' | 'scattered', number>; customers: number; users: number; loadSeconds: number }[]
   reads: ReadFigure[]
   writes: WriteFigures | { skipped: string }
+  correctness: CorrectnessFigure | { skipped: string }
   seconds: number
 }
 
@@ -132,7 +140,9 @@ async function setTriggers(conn: Db, triggers: { table: string; name: string }[]
 }
 
 async function settle(conn: Db, kind: 'embedded' | 'postgres'): Promise<void> {
-  await sql`vacuum (analyze) public.customers, public.revenue, public.activities, public.ai_usage_log, public.profiles`.execute(conn)
+  // The whole database: the raw tables and, with 013, the rollups just rebuilt (tables of other owners
+  // are skipped with a warning).
+  await sql`vacuum (analyze)`.execute(conn)
   if (kind === 'postgres') {
     try {
       await sql`checkpoint`.execute(conn)
@@ -242,17 +252,23 @@ export async function runTenantGrowthBench(options: TenantGrowthOptions, command
       log('writes: with and without the rollup triggers')
       writes = await measureWrites(handle, opened.url, tenants.big, p, options.writes, log)
     }
-    await setRollupTriggers(handle.db, true)
+    let correctness: TenantGrowthResult['correctness'] = { skipped: 'not asked for (--tenant-growth-ops N)' }
+    if (options.ops > 0 && !machinery.merge) correctness = { skipped: 'private.rollups_merge does not exist: no rollups to check' }
+    else if (options.ops > 0) {
+      log(`correctness: ${options.ops} random operations (seed ${options.seed}), every dashboard function against the raw rows`)
+      correctness = await checkCorrectness(handle, opened.url, options.ops, options.seed, log)
+    }
     return {
       date: new Date().toISOString(),
       command,
       machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadAverage: loadavg().map((x) => Math.round(x * 100) / 100) },
       database: { kind: handle.kind, version, location },
-      options: { smallRows: options.smallRows, factors: options.factors, iterations: options.iterations, warmup: options.warmup, spendMs: options.spendMs, budgetMs: options.budgetMs, writes: options.writes },
+      options: { smallRows: options.smallRows, factors: options.factors, iterations: options.iterations, warmup: options.warmup, spendMs: options.spendMs, budgetMs: options.budgetMs, writes: options.writes, ops: options.ops, seed: options.seed },
       machinery,
       stages,
       reads,
       writes,
+      correctness,
       seconds: (performance.now() - started) / 1000,
     }
   } finally {
@@ -307,6 +323,14 @@ export function renderTenantGrowth(r: TenantGrowthResult): string {
     }
     const f = w.fold
     lines.push(`| folding ${n(f.pending)} pending deltas (private.rollups_merge) | ${fmt(f.ms)} ms | | ${(f.msPerDelta * 1000).toFixed(2)} µs a delta | <= 4 µs a delta (2 s for 500,000), nothing left | ${f.met ? 'yes' : 'NO'} |`)
+  }
+  const c = r.correctness
+  if ('skipped' in c) lines.push('', `Correctness long run: skipped — ${c.skipped}`)
+  else {
+    lines.push('', `Correctness long run: ${n(c.operations)} random operations (seed ${c.seed}), ${c.folds} folds (${n(c.folded)} deltas) meanwhile, ` +
+      `${c.seconds.toFixed(0)} s: ${c.met ? 'every answer equal to the raw recompute' : 'DIFFERENCES'}`, '',
+      '| check | pending deltas | answers compared | differing | rollups_verify differences |', '| --- | ---: | ---: | ---: | ---: |',
+      ...c.checks.map((x) => `| ${x.when} | ${n(x.pending)} | ${n(x.compared)} | ${x.mismatches} | ${x.verifyDifferences} |`))
   }
   lines.push('', `total ${r.seconds.toFixed(0)} s; load average at the end ${r.machine.loadAverage.join(' ')}`)
   return lines.join('\n')
