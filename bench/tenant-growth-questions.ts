@@ -22,11 +22,6 @@ export interface GrowthParams {
   commonDocument: JsonObject
 }
 
-export interface GrowthAsker {
-  organizationId: string
-  userId: string
-}
-
 export interface GrowthQuestion {
   name: string
   title: string
