@@ -27,6 +27,71 @@ GRANT USAGE ON SCHEMA private TO authenticated, service_role;
 -- TABLES
 -- ================================================================================================
 
+CREATE TABLE private.activities_daily (
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  type text NOT NULL,
+  activities bigint NOT NULL,
+  CONSTRAINT activities_daily_pkey PRIMARY KEY (organization_id, day, type)
+);
+COMMENT ON TABLE private.activities_daily IS 'no policies: private rollup of public.activities. Live rows per organization, UTC day of created_at and type. Exact together with private.activities_daily_deltas.';
+
+CREATE TABLE private.activities_daily_deltas (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  type text NOT NULL,
+  activities bigint NOT NULL,
+  CONSTRAINT activities_daily_deltas_pkey PRIMARY KEY (id)
+);
+COMMENT ON TABLE private.activities_daily_deltas IS 'no policies: append-only log of signed changes to private.activities_daily (activities_rollup_* triggers), folded by private.rollups_merge.';
+
+CREATE TABLE private.ai_usage_daily (
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  model text NOT NULL,
+  user_id uuid NOT NULL,
+  calls bigint NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  cost_usd numeric(24,4) NOT NULL,
+  CONSTRAINT ai_usage_daily_pkey PRIMARY KEY (organization_id, day, model, user_id)
+);
+COMMENT ON TABLE private.ai_usage_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves usage by day, by model and by user, for admins (the organization) and members (their own rows). Exact together with private.ai_usage_daily_deltas.';
+
+CREATE TABLE private.ai_usage_daily_deltas (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  model text NOT NULL,
+  user_id uuid NOT NULL,
+  calls bigint NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  cost_usd numeric(24,4) NOT NULL,
+  CONSTRAINT ai_usage_daily_deltas_pkey PRIMARY KEY (id)
+);
+COMMENT ON TABLE private.ai_usage_daily_deltas IS 'no policies: append-only log of signed changes to private.ai_usage_daily (ai_usage_log_rollup_* triggers), folded by private.rollups_merge.';
+
+CREATE TABLE private.revenue_daily (
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  amount numeric(20,2) NOT NULL,
+  invoices bigint NOT NULL,
+  CONSTRAINT revenue_daily_pkey PRIMARY KEY (organization_id, day)
+);
+COMMENT ON TABLE private.revenue_daily IS 'no policies: private rollup of public.revenue, read only by the owner''s dashboard functions. Live rows per organization and day: amount = sum(amount), invoices = count. Exact together with private.revenue_daily_deltas; folded by private.rollups_merge, recomputed by private.rollups_rebuild.';
+
+CREATE TABLE private.revenue_daily_deltas (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  amount numeric(20,2) NOT NULL,
+  invoices bigint NOT NULL,
+  CONSTRAINT revenue_daily_deltas_pkey PRIMARY KEY (id)
+);
+COMMENT ON TABLE private.revenue_daily_deltas IS 'no policies: append-only log of signed changes to private.revenue_daily, written by the revenue_rollup_* statement triggers, deleted when folded by private.rollups_merge. No foreign key (write path); deltas of a deleted organization are discarded by the fold.';
+
 CREATE TABLE public.activities (
   id uuid DEFAULT gen_random_uuid() NOT NULL,
   organization_id uuid NOT NULL,
@@ -257,6 +322,12 @@ COMMENT ON COLUMN public.user_preferences.updated_at IS 'Last change; set by the
 -- FOREIGN KEYS
 -- ================================================================================================
 
+ALTER TABLE private.activities_daily ADD CONSTRAINT activities_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE private.ai_usage_daily ADD CONSTRAINT ai_usage_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE private.revenue_daily ADD CONSTRAINT revenue_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
 ALTER TABLE public.activities ADD CONSTRAINT activities_customer_id_fkey FOREIGN KEY (customer_id, organization_id) REFERENCES public.customers(id, organization_id) ON DELETE SET NULL (customer_id);
 COMMENT ON CONSTRAINT activities_customer_id_fkey ON public.activities IS 'Tenant-safe: the customer must belong to the same organization. ON DELETE SET NULL (customer_id) keeps organization_id.';
 
@@ -286,6 +357,18 @@ ALTER TABLE public.user_preferences ADD CONSTRAINT user_preferences_user_id_fkey
 -- ================================================================================================
 -- INDEXES (those behind primary key and unique constraints are above)
 -- ================================================================================================
+
+CREATE INDEX idx_activities_daily_deltas_org_day ON private.activities_daily_deltas USING btree (organization_id, day);
+COMMENT ON INDEX private.idx_activities_daily_deltas_org_day IS 'Pending activity deltas of an organization''s window, read by every dashboard call.';
+
+CREATE INDEX idx_ai_usage_daily_org_user_day ON private.ai_usage_daily USING btree (organization_id, user_id, day);
+COMMENT ON INDEX private.idx_ai_usage_daily_org_user_day IS 'A member''s own AI usage over a window (the dashboard''s member view), without reading other users'' rows.';
+
+CREATE INDEX idx_ai_usage_daily_deltas_org_day ON private.ai_usage_daily_deltas USING btree (organization_id, day);
+COMMENT ON INDEX private.idx_ai_usage_daily_deltas_org_day IS 'Pending AI usage deltas of an organization''s window, read by every dashboard call.';
+
+CREATE INDEX idx_revenue_daily_deltas_org_day ON private.revenue_daily_deltas USING btree (organization_id, day);
+COMMENT ON INDEX private.idx_revenue_daily_deltas_org_day IS 'Pending revenue deltas of an organization''s window, read by every dashboard call.';
 
 CREATE INDEX idx_activities_customer ON public.activities USING btree (customer_id, organization_id);
 COMMENT ON INDEX public.idx_activities_customer IS 'The tenant-safe foreign key to customers, activities per customer.';
@@ -425,6 +508,62 @@ COMMENT ON FUNCTION private.accept_invitation(p_token text) IS 'Implements publi
 REVOKE ALL ON FUNCTION private.accept_invitation(p_token text) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.accept_invitation(p_token text) TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.activities_rollup_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.activities_daily_deltas (organization_id, day, type, activities)
+  select o.organization_id, (o.created_at at time zone 'UTC')::date, o.type, -count(*)
+    from old_rows o
+   where o.deleted_at is null
+   group by 1, 2, 3;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.activities_rollup_delete() IS 'Trigger activities_rollup_delete: minus the deleted live rows.';
+REVOKE ALL ON FUNCTION private.activities_rollup_delete() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.activities_rollup_insert()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.activities_daily_deltas (organization_id, day, type, activities)
+  select n.organization_id, (n.created_at at time zone 'UTC')::date, n.type, count(*)
+    from new_rows n
+   where n.deleted_at is null
+   group by 1, 2, 3;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.activities_rollup_insert() IS 'Trigger activities_rollup_insert: + deltas per organization, UTC day of created_at and type.';
+REVOKE ALL ON FUNCTION private.activities_rollup_insert() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.activities_rollup_update()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.activities_daily_deltas (organization_id, day, type, activities)
+  select x.organization_id, x.day, x.type, sum(x.n)
+    from (select o.organization_id, (o.created_at at time zone 'UTC')::date as day, o.type, -1 as n from old_rows o where o.deleted_at is null
+          union all
+          select n.organization_id, (n.created_at at time zone 'UTC')::date, n.type, 1 from new_rows n where n.deleted_at is null) x
+   group by x.organization_id, x.day, x.type
+  having sum(x.n) <> 0;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.activities_rollup_update() IS 'Trigger activities_rollup_update: minus the old live rows, plus the new (type, created_at, soft delete, restore).';
+REVOKE ALL ON FUNCTION private.activities_rollup_update() FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.admin_org_id()
  RETURNS uuid
  LANGUAGE plpgsql
@@ -438,6 +577,63 @@ $function$;
 COMMENT ON FUNCTION private.admin_org_id() IS 'Organization the signed-in user is an admin of, or NULL (also for members). SECURITY DEFINER; call as (select private.admin_org_id()) in policies. PL/pgSQL so that its plan is cached per session.';
 REVOKE ALL ON FUNCTION private.admin_org_id() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.admin_org_id() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.ai_usage_rollup_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+  select o.organization_id, o.date, o.model, o.user_id, -count(*), -sum(o.input_tokens), -sum(o.output_tokens), -sum(o.cost_usd)
+    from old_rows o
+   group by o.organization_id, o.date, o.model, o.user_id;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.ai_usage_rollup_delete() IS 'Trigger ai_usage_log_rollup_delete: minus the deleted rows.';
+REVOKE ALL ON FUNCTION private.ai_usage_rollup_delete() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.ai_usage_rollup_insert()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+  select n.organization_id, n.date, n.model, n.user_id, count(*), sum(n.input_tokens), sum(n.output_tokens), sum(n.cost_usd)
+    from new_rows n
+   group by n.organization_id, n.date, n.model, n.user_id;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.ai_usage_rollup_insert() IS 'Trigger ai_usage_log_rollup_insert: + deltas per organization, day, model and user.';
+REVOKE ALL ON FUNCTION private.ai_usage_rollup_insert() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.ai_usage_rollup_update()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+  select x.organization_id, x.day, x.model, x.user_id, sum(x.calls), sum(x.input_tokens), sum(x.output_tokens), sum(x.cost_usd)
+    from (select o.organization_id, o.date as day, o.model, o.user_id, -1 as calls,
+                 -o.input_tokens::bigint as input_tokens, -o.output_tokens::bigint as output_tokens, -o.cost_usd as cost_usd
+            from old_rows o
+          union all
+          select n.organization_id, n.date, n.model, n.user_id, 1, n.input_tokens, n.output_tokens, n.cost_usd
+            from new_rows n) x
+   group by x.organization_id, x.day, x.model, x.user_id
+  having sum(x.calls) <> 0 or sum(x.input_tokens) <> 0 or sum(x.output_tokens) <> 0 or sum(x.cost_usd) <> 0;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.ai_usage_rollup_update() IS 'Trigger ai_usage_log_rollup_update: minus the old rows, plus the new (date, model, user, tokens, cost, organization).';
+REVOKE ALL ON FUNCTION private.ai_usage_rollup_update() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.assert_not_last_admin(p_organization_id uuid, p_profile_id uuid)
  RETURNS void
@@ -780,6 +976,68 @@ $function$;
 COMMENT ON FUNCTION private.audit_update() IS 'AFTER UPDATE statement trigger: one audit_logs row per changed row, SOFT_DELETE or RESTORE when deleted_at was set or cleared, else UPDATE. Trigger arguments name columns whose changes alone are not audited.';
 REVOKE ALL ON FUNCTION private.audit_update() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.check_page_size(fn text, arg text, value integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if value is null or value < 1 or value > 500 then
+    raise exception '%: % must be from 1 to 500, not %', fn, arg, coalesce(value::text, 'null') using errcode = '22023';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION private.check_page_size(fn text, arg text, value integer) IS 'Raises 22023 naming fn and the argument arg unless value is from 1 to 500. The dashboard functions'' shared check.';
+REVOKE ALL ON FUNCTION private.check_page_size(fn text, arg text, value integer) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.check_page_size(fn text, arg text, value integer) TO authenticated;
+
+CREATE OR REPLACE FUNCTION private.check_period(fn text, period_start date, period_end date, max_days integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if period_start is null or period_end is null then
+    raise exception '%: period_start and period_end are required', fn using errcode = '22023';
+  end if;
+  if period_end <= period_start then
+    raise exception '%: period_end (%) must be after period_start (%)', fn, period_end, period_start
+      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
+  end if;
+  if period_end::timestamptz - period_start::timestamptz > make_interval(days => max_days) then
+    raise exception '%: the period may be at most % days long', fn, max_days using errcode = '22023';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION private.check_period(fn text, period_start date, period_end date, max_days integer) IS 'Raises 22023 naming fn unless [period_start, period_end) is given, non-empty and at most max_days long. The dashboard functions'' shared check.';
+REVOKE ALL ON FUNCTION private.check_period(fn text, period_start date, period_end date, max_days integer) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.check_period(fn text, period_start date, period_end date, max_days integer) TO authenticated;
+
+CREATE OR REPLACE FUNCTION private.check_period(fn text, since timestamp with time zone, until timestamp with time zone, max_days integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+begin
+  if since is null or until is null then
+    raise exception '%: since and until are required', fn using errcode = '22023';
+  end if;
+  if until <= since then
+    raise exception '%: until (%) must be after since (%)', fn, until, since
+      using errcode = '22023', hint = 'The period is [since, until): until is the first day after it.';
+  end if;
+  if until - since > make_interval(days => max_days) then
+    raise exception '%: the period may be at most % days long', fn, max_days using errcode = '22023';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION private.check_period(fn text, since timestamp with time zone, until timestamp with time zone, max_days integer) IS 'Raises 22023 naming fn unless [since, until) is given, non-empty and at most max_days long. The dashboard functions'' shared check.';
+REVOKE ALL ON FUNCTION private.check_period(fn text, since timestamp with time zone, until timestamp with time zone, max_days integer) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.check_period(fn text, since timestamp with time zone, until timestamp with time zone, max_days integer) TO authenticated;
+
 CREATE OR REPLACE FUNCTION private.confirmed_email()
  RETURNS text
  LANGUAGE plpgsql
@@ -863,6 +1121,171 @@ $function$;
 COMMENT ON FUNCTION private.customers_keep_derived() IS 'BEFORE INSERT/UPDATE trigger on customers: keeps total_revenue and last_purchase_date as they were (0/NULL on insert) unless a trusted role writes them with tenantry.maintaining_totals on, as the revenue_totals_* functions do.';
 REVOKE ALL ON FUNCTION private.customers_keep_derived() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone)
+ RETURNS TABLE(type text, activities bigint)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid;
+  first_day date; -- the first whole day: starts at or after since
+  end_day date;   -- the day after the last whole day: starts at or before until
+  head_end timestamptz;
+  tail_start timestamptz;
+begin
+  perform private.check_period('dashboard_activities_by_type', since, until, 366);
+  org := private.current_org_id();
+  if org is null then
+    return;
+  end if;
+  first_day := (since at time zone 'UTC')::date;
+  if (first_day::timestamp at time zone 'UTC') < since then
+    first_day := first_day + 1;
+  end if;
+  end_day := (until at time zone 'UTC')::date;
+  if first_day >= end_day then
+    -- No whole day inside: every row comes from the raw table.
+    first_day := end_day;
+    head_end := until;
+    tail_start := until;
+  else
+    head_end := first_day::timestamp at time zone 'UTC';
+    tail_start := end_day::timestamp at time zone 'UTC';
+  end if;
+  return query
+    select x.type, sum(x.n)::bigint
+      from (select r.type, r.activities as n from private.activities_daily r
+             where r.organization_id = org and r.day >= first_day and r.day < end_day
+            union all
+            select d.type, d.activities from private.activities_daily_deltas d
+             where d.organization_id = org and d.day >= first_day and d.day < end_day
+            union all
+            select a.type, count(*) from public.activities a
+             where a.organization_id = org and a.deleted_at is null and a.created_at >= since and a.created_at < head_end
+             group by a.type
+            union all
+            select a.type, count(*) from public.activities a
+             where a.organization_id = org and a.deleted_at is null and a.created_at >= tail_start and a.created_at < until
+             group by a.type) x
+     group by x.type
+    having sum(x.n) > 0
+     order by 2 desc, 1;
+end
+$function$;
+COMMENT ON FUNCTION private.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) IS 'Implementation of public.dashboard_activities_by_type: whole UTC days from activities_daily + pending deltas, the partial first and last day from public.activities; the caller''s organization, live rows.';
+REVOKE ALL ON FUNCTION private.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) TO authenticated;
+
+CREATE OR REPLACE FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date)
+ RETURNS TABLE(day date, calls bigint, input_tokens bigint, output_tokens bigint, cost_usd numeric)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid := private.admin_org_id();
+  everyone boolean := org is not null;
+  me uuid := auth.uid();
+begin
+  perform private.check_period('dashboard_ai_usage_by_day', period_start, period_end, 366);
+  if not everyone then
+    org := private.current_org_id();
+  end if;
+  if org is null then
+    return;
+  end if;
+  return query
+    select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+      from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
+            union all
+            select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
+     group by x.day
+    having sum(x.calls) > 0
+     order by x.day;
+end
+$function$;
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_day over ai_usage_daily + pending deltas: an admin counts the organization (private.admin_org_id()), a member their own rows (auth.uid() in private.current_org_id()), as the policy ai_usage_log_select.';
+REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) TO authenticated;
+
+CREATE OR REPLACE FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date)
+ RETURNS TABLE(model text, calls bigint, input_tokens bigint, output_tokens bigint, cost_usd numeric)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid := private.admin_org_id();
+  everyone boolean := org is not null;
+  me uuid := auth.uid();
+begin
+  perform private.check_period('dashboard_ai_usage_by_model', period_start, period_end, 366);
+  if not everyone then
+    org := private.current_org_id();
+  end if;
+  if org is null then
+    return;
+  end if;
+  return query
+    select x.model, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+      from (select r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
+            union all
+            select d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
+     group by x.model
+    having sum(x.calls) > 0
+     order by 5 desc, 1;
+end
+$function$;
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_model over the rollup; whose usage as private.dashboard_ai_usage_by_day.';
+REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date) TO authenticated;
+
+CREATE OR REPLACE FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date)
+ RETURNS TABLE(user_id uuid, calls bigint, input_tokens bigint, output_tokens bigint, cost_usd numeric)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid := private.admin_org_id();
+  everyone boolean := org is not null;
+  me uuid := auth.uid();
+begin
+  perform private.check_period('dashboard_ai_usage_by_user', period_start, period_end, 366);
+  if not everyone then
+    org := private.current_org_id();
+  end if;
+  if org is null then
+    return;
+  end if;
+  return query
+    select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+      from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
+            union all
+            select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
+     group by x.user_id
+    having sum(x.calls) > 0
+     order by 5 desc, 1;
+end
+$function$;
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_user over the rollup; whose usage as private.dashboard_ai_usage_by_day.';
+REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) TO authenticated;
+
 CREATE OR REPLACE FUNCTION private.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text)
  RETURNS SETOF public.customers
  LANGUAGE plpgsql
@@ -874,10 +1297,7 @@ AS $function$
 declare
   org uuid;
 begin
-  if page_size is null or page_size < 1 or page_size > 500 then
-    raise exception 'dashboard_customers_page: page_size must be from 1 to 500, not %', coalesce(page_size::text, 'null')
-      using errcode = '22023';
-  end if;
+  perform private.check_page_size('dashboard_customers_page', 'page_size', page_size);
   if (after_created_at is null) <> (after_id is null) then
     raise exception 'dashboard_customers_page: after_created_at and after_id go together (the last row of the previous page)'
       using errcode = '22023';
@@ -911,6 +1331,37 @@ COMMENT ON FUNCTION private.dashboard_customers_page(page_size integer, after_cr
 REVOKE ALL ON FUNCTION private.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_customers_page(page_size integer, after_created_at timestamp with time zone, after_id uuid, status text, industry text, name_prefix text) TO authenticated;
 
+CREATE OR REPLACE FUNCTION private.dashboard_monthly_revenue(period_start date, period_end date)
+ RETURNS TABLE(month date, total numeric, invoices bigint)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+#variable_conflict use_variable
+declare
+  org uuid;
+begin
+  perform private.check_period('dashboard_monthly_revenue', period_start, period_end, 1096);
+  org := private.current_org_id();
+  if org is null then
+    return; -- anon, an outsider, a removed member: no revenue (as a plain select)
+  end if;
+  return query
+    select date_trunc('month', x.day::timestamp)::date, sum(x.amount), sum(x.invoices)::bigint
+      from (select r.day, r.amount, r.invoices from private.revenue_daily r
+             where r.organization_id = org and r.day >= period_start and r.day < period_end
+            union all
+            select d.day, d.amount, d.invoices from private.revenue_daily_deltas d
+             where d.organization_id = org and d.day >= period_start and d.day < period_end) x
+     group by 1
+    having sum(x.invoices) > 0
+     order by 1;
+end
+$function$;
+COMMENT ON FUNCTION private.dashboard_monthly_revenue(period_start date, period_end date) IS 'Implementation of public.dashboard_monthly_revenue: SECURITY DEFINER to read the private rollup (revenue_daily + pending deltas); the caller''s organization (private.current_org_id()), live rows.';
+REVOKE ALL ON FUNCTION private.dashboard_monthly_revenue(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.dashboard_monthly_revenue(period_start date, period_end date) TO authenticated;
+
 CREATE OR REPLACE FUNCTION private.dashboard_organization_summary(as_of date)
  RETURNS TABLE(organization_id uuid, active_customers bigint, inactive_customers bigint, churned_customers bigint, revenue_this_month numeric, revenue_last_month numeric, active_users bigint)
  LANGUAGE plpgsql
@@ -935,14 +1386,18 @@ begin
                    count(*) filter (where c.status = 'churned') as churned
               from public.customers c
              where c.organization_id = org and c.deleted_at is null) c,
-           (select coalesce(sum(r.amount) filter (where r.date >= this_month), 0) as current_total,
-                   coalesce(sum(r.amount) filter (where r.date < this_month), 0) as previous_total
-              from public.revenue r
-             where r.organization_id = org and r.deleted_at is null
-               and r.date >= last_month and r.date < next_month) r;
+           (select case when sum(x.invoices) filter (where x.day >= this_month) > 0
+                        then sum(x.amount) filter (where x.day >= this_month) else 0 end as current_total,
+                   case when sum(x.invoices) filter (where x.day < this_month) > 0
+                        then sum(x.amount) filter (where x.day < this_month) else 0 end as previous_total
+              from (select r.day, r.amount, r.invoices from private.revenue_daily r
+                     where r.organization_id = org and r.day >= last_month and r.day < next_month
+                    union all
+                    select d.day, d.amount, d.invoices from private.revenue_daily_deltas d
+                     where d.organization_id = org and d.day >= last_month and d.day < next_month) x) r;
 end
 $function$;
-COMMENT ON FUNCTION private.dashboard_organization_summary(as_of date) IS 'Implementation of public.dashboard_organization_summary: SECURITY DEFINER so that the organization is looked up once for three tables; applies the select policies'' conditions itself (customers, revenue: the organization''s live rows; profiles: the organization''s).';
+COMMENT ON FUNCTION private.dashboard_organization_summary(as_of date) IS 'Implementation of public.dashboard_organization_summary: SECURITY DEFINER so that the organization is looked up once for three tables; applies the select policies'' conditions itself (customers: the organization''s live rows; revenue: its rollup + pending deltas; profiles: the organization''s).';
 REVOKE ALL ON FUNCTION private.dashboard_organization_summary(as_of date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_organization_summary(as_of date) TO authenticated;
 
@@ -1299,6 +1754,62 @@ COMMENT ON FUNCTION private.remove_member(p_user_id uuid) IS 'Implements public.
 REVOKE ALL ON FUNCTION private.remove_member(p_user_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.remove_member(p_user_id uuid) TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.revenue_rollup_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.revenue_daily_deltas (organization_id, day, amount, invoices)
+  select o.organization_id, o.date, -sum(o.amount), -count(*)
+    from old_rows o
+   where o.deleted_at is null
+   group by o.organization_id, o.date;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.revenue_rollup_delete() IS 'Trigger revenue_rollup_delete: minus the deleted live rows, per organization and day.';
+REVOKE ALL ON FUNCTION private.revenue_rollup_delete() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.revenue_rollup_insert()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.revenue_daily_deltas (organization_id, day, amount, invoices)
+  select n.organization_id, n.date, sum(n.amount), count(*)
+    from new_rows n
+   where n.deleted_at is null
+   group by n.organization_id, n.date;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.revenue_rollup_insert() IS 'Trigger revenue_rollup_insert: appends + deltas for the statement''s new live rows, one per organization and day.';
+REVOKE ALL ON FUNCTION private.revenue_rollup_insert() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.revenue_rollup_update()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.revenue_daily_deltas (organization_id, day, amount, invoices)
+  select x.organization_id, x.day, sum(x.amount), sum(x.invoices)
+    from (select o.organization_id, o.date as day, -o.amount as amount, -1 as invoices from old_rows o where o.deleted_at is null
+          union all
+          select n.organization_id, n.date, n.amount, 1 from new_rows n where n.deleted_at is null) x
+   group by x.organization_id, x.day
+  having sum(x.invoices) <> 0 or sum(x.amount) <> 0;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.revenue_rollup_update() IS 'Trigger revenue_rollup_update: minus the old live rows, plus the new live rows (amount, date, soft delete, restore), per organization and day; nothing when no measured value changed.';
+REVOKE ALL ON FUNCTION private.revenue_rollup_update() FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.revenue_totals_after_insert()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1389,6 +1900,291 @@ COMMENT ON FUNCTION private.revoke_invitation(p_invitation_id uuid) IS 'Implemen
 REVOKE ALL ON FUNCTION private.revoke_invitation(p_invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.revoke_invitation(p_invitation_id uuid) TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.rollup_truncate()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  case tg_table_name
+    when 'revenue' then truncate private.revenue_daily, private.revenue_daily_deltas;
+    when 'activities' then truncate private.activities_daily, private.activities_daily_deltas;
+    when 'ai_usage_log' then truncate private.ai_usage_daily, private.ai_usage_daily_deltas;
+  end case;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.rollup_truncate() IS 'Triggers *_rollup_truncate: a truncated table''s rollup and deltas are emptied with it.';
+REVOKE ALL ON FUNCTION private.rollup_truncate() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.rollups_merge(max_rows integer DEFAULT NULL::integer)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+declare
+  last_id bigint; -- the last delta of a log within the budget; null: the whole log
+  n bigint;
+  folded bigint := 0;
+begin
+  if max_rows is not null and max_rows < 1 then
+    raise exception 'rollups_merge: max_rows must be at least 1 (or null for every pending delta), not %', max_rows
+      using errcode = '22023';
+  end if;
+  perform pg_catalog.pg_advisory_xact_lock(20013);
+
+  -- An empty log costs one probe (the embedded database folds every second, mostly nothing).
+  if exists (select 1 from private.revenue_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.revenue_daily_deltas d order by d.id offset max_rows - 1 limit 1;
+    end if;
+    with moved as (
+      delete from private.revenue_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.amount, d.invoices
+    ), summed as (
+      select m.organization_id, m.day, sum(m.amount) as amount, sum(m.invoices) as invoices
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day
+    ), upserted as (
+      insert into private.revenue_daily as r (organization_id, day, amount, invoices)
+      select s.organization_id, s.day, s.amount, s.invoices from summed s order by s.organization_id, s.day
+      on conflict (organization_id, day) do update
+        set amount = r.amount + excluded.amount, invoices = r.invoices + excluded.invoices
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
+  end if;
+
+  if (max_rows is null or folded < max_rows) and exists (select 1 from private.activities_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.activities_daily_deltas d order by d.id offset max_rows - folded - 1 limit 1;
+    end if;
+    with moved as (
+      delete from private.activities_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.type, d.activities
+    ), summed as (
+      select m.organization_id, m.day, m.type, sum(m.activities) as activities
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day, m.type
+    ), upserted as (
+      insert into private.activities_daily as r (organization_id, day, type, activities)
+      select s.organization_id, s.day, s.type, s.activities from summed s order by s.organization_id, s.day, s.type
+      on conflict (organization_id, day, type) do update set activities = r.activities + excluded.activities
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
+  end if;
+
+  if (max_rows is null or folded < max_rows) and exists (select 1 from private.ai_usage_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.ai_usage_daily_deltas d order by d.id offset max_rows - folded - 1 limit 1;
+    end if;
+    with moved as (
+      delete from private.ai_usage_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.model, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+    ), summed as (
+      select m.organization_id, m.day, m.model, m.user_id, sum(m.calls) as calls, sum(m.input_tokens) as input_tokens,
+             sum(m.output_tokens) as output_tokens, sum(m.cost_usd) as cost_usd
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day, m.model, m.user_id
+    ), upserted as (
+      insert into private.ai_usage_daily as r (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select s.organization_id, s.day, s.model, s.user_id, s.calls, s.input_tokens, s.output_tokens, s.cost_usd
+        from summed s order by s.organization_id, s.day, s.model, s.user_id
+      on conflict (organization_id, day, model, user_id) do update
+        set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
+            output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
+  end if;
+  return folded;
+end
+$function$;
+COMMENT ON FUNCTION private.rollups_merge(max_rows integer) IS 'Folds at most max_rows pending deltas (null: all), oldest first, into the rollups and returns how many; discards those of deleted organizations. Serialized by a transaction-level advisory lock; atomic. Owner only: pg_cron on Supabase, tenantry rollups merge, the embedded database''s timer.';
+REVOKE ALL ON FUNCTION private.rollups_merge(max_rows integer) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.rollups_rebuild(organization_id uuid DEFAULT NULL::uuid)
+ RETURNS TABLE(rollup text, rows_written bigint, deltas_discarded bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+#variable_conflict use_column
+declare
+  org uuid := rollups_rebuild.organization_id;
+begin
+  perform pg_catalog.pg_advisory_xact_lock(20013);
+
+  return query
+    with raw as (
+      select r.organization_id, r.date as day, sum(r.amount) as amount, count(*) as invoices
+        from public.revenue r
+       where r.deleted_at is null and (org is null or r.organization_id = org)
+       group by r.organization_id, r.date
+    ), discarded as (
+      delete from private.revenue_daily_deltas d where org is null or d.organization_id = org returning 1
+    ), cleared as (
+      delete from private.revenue_daily x
+       where (org is null or x.organization_id = org)
+         and not exists (select 1 from raw where raw.organization_id = x.organization_id and raw.day = x.day)
+    ), written as (
+      insert into private.revenue_daily as x (organization_id, day, amount, invoices)
+      select raw.organization_id, raw.day, raw.amount, raw.invoices from raw
+      on conflict (organization_id, day) do update set amount = excluded.amount, invoices = excluded.invoices
+      returning 1
+    )
+    select 'revenue_daily', (select count(*) from written), (select count(*) from discarded);
+
+  return query
+    with raw as (
+      select a.organization_id, (a.created_at at time zone 'UTC')::date as day, a.type, count(*) as activities
+        from public.activities a
+       where a.deleted_at is null and (org is null or a.organization_id = org)
+       group by 1, 2, 3
+    ), discarded as (
+      delete from private.activities_daily_deltas d where org is null or d.organization_id = org returning 1
+    ), cleared as (
+      delete from private.activities_daily x
+       where (org is null or x.organization_id = org)
+         and not exists (select 1 from raw where raw.organization_id = x.organization_id and raw.day = x.day and raw.type = x.type)
+    ), written as (
+      insert into private.activities_daily as x (organization_id, day, type, activities)
+      select raw.organization_id, raw.day, raw.type, raw.activities from raw
+      on conflict (organization_id, day, type) do update set activities = excluded.activities
+      returning 1
+    )
+    select 'activities_daily', (select count(*) from written), (select count(*) from discarded);
+
+  return query
+    with raw as (
+      select u.organization_id, u.date as day, u.model, u.user_id, count(*) as calls, sum(u.input_tokens) as input_tokens,
+             sum(u.output_tokens) as output_tokens, sum(u.cost_usd) as cost_usd
+        from public.ai_usage_log u
+       where org is null or u.organization_id = org
+       group by u.organization_id, u.date, u.model, u.user_id
+    ), discarded as (
+      delete from private.ai_usage_daily_deltas d where org is null or d.organization_id = org returning 1
+    ), cleared as (
+      delete from private.ai_usage_daily x
+       where (org is null or x.organization_id = org)
+         and not exists (select 1 from raw where raw.organization_id = x.organization_id and raw.day = x.day
+                                             and raw.model = x.model and raw.user_id = x.user_id)
+    ), written as (
+      insert into private.ai_usage_daily as x (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select raw.organization_id, raw.day, raw.model, raw.user_id, raw.calls, raw.input_tokens, raw.output_tokens, raw.cost_usd from raw
+      on conflict (organization_id, day, model, user_id) do update
+        set calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+            cost_usd = excluded.cost_usd
+      returning 1
+    )
+    select 'ai_usage_daily', (select count(*) from written), (select count(*) from discarded);
+end
+$function$;
+COMMENT ON FUNCTION private.rollups_rebuild(organization_id uuid) IS 'Recomputes the rollups of one organization (null: all) from the raw rows and discards the deltas they reflect; per rollup: rows written and deltas discarded. Safe beside writers and folds. Owner only: after a bulk load with the rollup triggers off, or to repair.';
+REVOKE ALL ON FUNCTION private.rollups_rebuild(organization_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.rollups_verify(organization_id uuid DEFAULT NULL::uuid)
+ RETURNS TABLE(rollup text, organization uuid, day date, dimension text, raw jsonb, kept jsonb)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+#variable_conflict use_column
+declare
+  org uuid := rollups_verify.organization_id;
+begin
+  return query
+    with src as (
+      select r.organization_id, r.date as day, sum(r.amount) as amount, count(*) as invoices
+        from public.revenue r
+       where r.deleted_at is null and (org is null or r.organization_id = org)
+       group by 1, 2
+    ), agg as (
+      select k.organization_id, k.day, sum(k.amount) as amount, sum(k.invoices) as invoices
+        from (select x.organization_id, x.day, x.amount, x.invoices from private.revenue_daily x where org is null or x.organization_id = org
+              union all
+              select d.organization_id, d.day, d.amount, d.invoices from private.revenue_daily_deltas d
+               where (org is null or d.organization_id = org)
+                 and exists (select 1 from public.organizations o where o.id = d.organization_id)) k
+       group by 1, 2
+      having sum(k.invoices) <> 0 or sum(k.amount) <> 0
+    )
+    select 'revenue_daily', coalesce(src.organization_id, agg.organization_id), coalesce(src.day, agg.day), null::text,
+           case when src.day is not null then jsonb_build_object('amount', src.amount, 'invoices', src.invoices) end,
+           case when agg.day is not null then jsonb_build_object('amount', agg.amount, 'invoices', agg.invoices) end
+      from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day
+     where (src.amount, src.invoices) is distinct from (agg.amount, agg.invoices);
+
+  return query
+    with src as (
+      select a.organization_id, (a.created_at at time zone 'UTC')::date as day, a.type, count(*) as activities
+        from public.activities a
+       where a.deleted_at is null and (org is null or a.organization_id = org)
+       group by 1, 2, 3
+    ), agg as (
+      select k.organization_id, k.day, k.type, sum(k.activities) as activities
+        from (select x.organization_id, x.day, x.type, x.activities from private.activities_daily x where org is null or x.organization_id = org
+              union all
+              select d.organization_id, d.day, d.type, d.activities from private.activities_daily_deltas d
+               where (org is null or d.organization_id = org)
+                 and exists (select 1 from public.organizations o where o.id = d.organization_id)) k
+       group by 1, 2, 3
+      having sum(k.activities) <> 0
+    )
+    select 'activities_daily', coalesce(src.organization_id, agg.organization_id), coalesce(src.day, agg.day),
+           coalesce(src.type, agg.type),
+           case when src.day is not null then jsonb_build_object('activities', src.activities) end,
+           case when agg.day is not null then jsonb_build_object('activities', agg.activities) end
+      from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day and agg.type = src.type
+     where src.activities is distinct from agg.activities;
+
+  return query
+    with src as (
+      select u.organization_id, u.date as day, u.model, u.user_id, count(*) as calls, sum(u.input_tokens) as input_tokens,
+             sum(u.output_tokens) as output_tokens, sum(u.cost_usd) as cost_usd
+        from public.ai_usage_log u
+       where org is null or u.organization_id = org
+       group by 1, 2, 3, 4
+    ), agg as (
+      select k.organization_id, k.day, k.model, k.user_id, sum(k.calls) as calls, sum(k.input_tokens) as input_tokens,
+             sum(k.output_tokens) as output_tokens, sum(k.cost_usd) as cost_usd
+        from (select x.organization_id, x.day, x.model, x.user_id, x.calls, x.input_tokens, x.output_tokens, x.cost_usd
+                from private.ai_usage_daily x where org is null or x.organization_id = org
+              union all
+              select d.organization_id, d.day, d.model, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+                from private.ai_usage_daily_deltas d
+               where (org is null or d.organization_id = org)
+                 and exists (select 1 from public.organizations o where o.id = d.organization_id)) k
+       group by 1, 2, 3, 4
+      having sum(k.calls) <> 0 or sum(k.input_tokens) <> 0 or sum(k.output_tokens) <> 0 or sum(k.cost_usd) <> 0
+    )
+    select 'ai_usage_daily', coalesce(src.organization_id, agg.organization_id), coalesce(src.day, agg.day),
+           coalesce(src.model, agg.model) || ' ' || coalesce(src.user_id, agg.user_id)::text,
+           case when src.day is not null then jsonb_build_object('calls', src.calls, 'input_tokens', src.input_tokens,
+             'output_tokens', src.output_tokens, 'cost_usd', src.cost_usd) end,
+           case when agg.day is not null then jsonb_build_object('calls', agg.calls, 'input_tokens', agg.input_tokens,
+             'output_tokens', agg.output_tokens, 'cost_usd', agg.cost_usd) end
+      from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day
+                             and agg.model = src.model and agg.user_id = src.user_id
+     where (src.calls, src.input_tokens, src.output_tokens, src.cost_usd)
+           is distinct from (agg.calls, agg.input_tokens, agg.output_tokens, agg.cost_usd);
+end
+$function$;
+COMMENT ON FUNCTION private.rollups_verify(organization_id uuid) IS 'Every (rollup, organization, day, dimension) where rollup + pending deltas differ from the raw rows (raw: what the raw rows give, kept: what the rollups give); no row when exact. Owner only: tenantry rollups verify, the tests.';
+REVOKE ALL ON FUNCTION private.rollups_verify(organization_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid)
  RETURNS SETOF public.activities
  LANGUAGE plpgsql
@@ -1412,10 +2208,7 @@ begin
     raise exception 'search_activities: document is % bytes; at most 4096', octet_length(document::text)
       using errcode = '22023';
   end if;
-  if page_size is null or page_size < 1 or page_size > 500 then
-    raise exception 'search_activities: page_size must be from 1 to 500, not %', coalesce(page_size::text, 'null')
-      using errcode = '22023';
-  end if;
+  perform private.check_page_size('search_activities', 'page_size', page_size);
   if before is null and before_id is not null then
     raise exception 'search_activities: before_id needs before (the created_at of the same row)'
       using errcode = '22023';
@@ -1537,25 +2330,10 @@ CREATE OR REPLACE FUNCTION public.dashboard_activities_by_type(since timestamp w
  SET search_path TO ''
 AS $function$
 begin
-  if since is null or until is null then
-    raise exception 'dashboard_activities_by_type: since and until are required' using errcode = '22023';
-  end if;
-  if until <= since then
-    raise exception 'dashboard_activities_by_type: until (%) must be after since (%)', until, since
-      using errcode = '22023', hint = 'The period is [since, until): until is the first day after it.';
-  end if;
-  if until::timestamptz - since::timestamptz > interval '366 days' then
-    raise exception 'dashboard_activities_by_type: the period may be at most 366 days long' using errcode = '22023';
-  end if;
-  return query
-    select a.type, count(*)
-      from public.activities a
-     where a.created_at >= since and a.created_at < until
-     group by a.type
-     order by 2 desc, 1;
+  return query select * from private.dashboard_activities_by_type(since, until);
 end
 $function$;
-COMMENT ON FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) IS 'Live activities of the caller''s organization over [since, until) (at most 366 days) counted by type, most frequent first. SECURITY INVOKER: RLS decides; index-only scan of idx_activities_org_created_live.';
+COMMENT ON FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) IS 'Live activities of the caller''s organization over [since, until) (at most 366 days) counted by type, most frequent first. SECURITY INVOKER wrapper of private.dashboard_activities_by_type (daily rollup, raw rows for partial days).';
 REVOKE ALL ON FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.dashboard_activities_by_type(since timestamp with time zone, until timestamp with time zone) TO authenticated;
 
@@ -1566,25 +2344,10 @@ CREATE OR REPLACE FUNCTION public.dashboard_ai_usage_by_day(period_start date, p
  SET search_path TO ''
 AS $function$
 begin
-  if period_start is null or period_end is null then
-    raise exception 'dashboard_ai_usage_by_day: period_start and period_end are required' using errcode = '22023';
-  end if;
-  if period_end <= period_start then
-    raise exception 'dashboard_ai_usage_by_day: period_end (%) must be after period_start (%)', period_end, period_start
-      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
-  end if;
-  if period_end::timestamptz - period_start::timestamptz > interval '366 days' then
-    raise exception 'dashboard_ai_usage_by_day: the period may be at most 366 days long' using errcode = '22023';
-  end if;
-  return query
-    select u.date, count(*), sum(u.input_tokens)::bigint, sum(u.output_tokens)::bigint, sum(u.cost_usd)
-      from public.ai_usage_log u
-     where u.date >= period_start and u.date < period_end
-     group by u.date
-     order by u.date;
+  return query select * from private.dashboard_ai_usage_by_day(period_start, period_end);
 end
 $function$;
-COMMENT ON FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by day: calls, tokens, cost. SECURITY INVOKER: a member counts their own usage, an admin the organization''s (policy ai_usage_log_select).';
+COMMENT ON FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by day: calls, tokens, cost. A member counts their own usage, an admin the organization''s. SECURITY INVOKER wrapper of private.dashboard_ai_usage_by_day (daily rollup).';
 REVOKE ALL ON FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.dashboard_ai_usage_by_day(period_start date, period_end date) TO authenticated;
 
@@ -1595,25 +2358,10 @@ CREATE OR REPLACE FUNCTION public.dashboard_ai_usage_by_model(period_start date,
  SET search_path TO ''
 AS $function$
 begin
-  if period_start is null or period_end is null then
-    raise exception 'dashboard_ai_usage_by_model: period_start and period_end are required' using errcode = '22023';
-  end if;
-  if period_end <= period_start then
-    raise exception 'dashboard_ai_usage_by_model: period_end (%) must be after period_start (%)', period_end, period_start
-      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
-  end if;
-  if period_end::timestamptz - period_start::timestamptz > interval '366 days' then
-    raise exception 'dashboard_ai_usage_by_model: the period may be at most 366 days long' using errcode = '22023';
-  end if;
-  return query
-    select u.model, count(*), sum(u.input_tokens)::bigint, sum(u.output_tokens)::bigint, sum(u.cost_usd)
-      from public.ai_usage_log u
-     where u.date >= period_start and u.date < period_end
-     group by u.model
-     order by 5 desc, 1;
+  return query select * from private.dashboard_ai_usage_by_model(period_start, period_end);
 end
 $function$;
-COMMENT ON FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by model, costliest first. SECURITY INVOKER: a member counts their own usage, an admin the organization''s.';
+COMMENT ON FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by model, costliest first; a member counts their own usage, an admin the organization''s. SECURITY INVOKER wrapper of private.dashboard_ai_usage_by_model.';
 REVOKE ALL ON FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.dashboard_ai_usage_by_model(period_start date, period_end date) TO authenticated;
 
@@ -1624,25 +2372,10 @@ CREATE OR REPLACE FUNCTION public.dashboard_ai_usage_by_user(period_start date, 
  SET search_path TO ''
 AS $function$
 begin
-  if period_start is null or period_end is null then
-    raise exception 'dashboard_ai_usage_by_user: period_start and period_end are required' using errcode = '22023';
-  end if;
-  if period_end <= period_start then
-    raise exception 'dashboard_ai_usage_by_user: period_end (%) must be after period_start (%)', period_end, period_start
-      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
-  end if;
-  if period_end::timestamptz - period_start::timestamptz > interval '366 days' then
-    raise exception 'dashboard_ai_usage_by_user: the period may be at most 366 days long' using errcode = '22023';
-  end if;
-  return query
-    select u.user_id, count(*), sum(u.input_tokens)::bigint, sum(u.output_tokens)::bigint, sum(u.cost_usd)
-      from public.ai_usage_log u
-     where u.date >= period_start and u.date < period_end
-     group by u.user_id
-     order by 5 desc, 1;
+  return query select * from private.dashboard_ai_usage_by_user(period_start, period_end);
 end
 $function$;
-COMMENT ON FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by user, costliest first. SECURITY INVOKER: a member sees their own row, an admin every user of the organization.';
+COMMENT ON FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'AI usage over [period_start, period_end) (at most 366 days) by user, costliest first: a member sees their own row, an admin every user of the organization. SECURITY INVOKER wrapper of private.dashboard_ai_usage_by_user.';
 REVOKE ALL ON FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.dashboard_ai_usage_by_user(period_start date, period_end date) TO authenticated;
 
@@ -1667,25 +2400,10 @@ CREATE OR REPLACE FUNCTION public.dashboard_monthly_revenue(period_start date, p
  SET search_path TO ''
 AS $function$
 begin
-  if period_start is null or period_end is null then
-    raise exception 'dashboard_monthly_revenue: period_start and period_end are required' using errcode = '22023';
-  end if;
-  if period_end <= period_start then
-    raise exception 'dashboard_monthly_revenue: period_end (%) must be after period_start (%)', period_end, period_start
-      using errcode = '22023', hint = 'The period is [period_start, period_end): period_end is the first day after it.';
-  end if;
-  if period_end::timestamptz - period_start::timestamptz > interval '1096 days' then
-    raise exception 'dashboard_monthly_revenue: the period may be at most 1096 days long' using errcode = '22023';
-  end if;
-  return query
-    select date_trunc('month', r.date::timestamp)::date, sum(r.amount), count(*)
-      from public.revenue r
-     where r.date >= period_start and r.date < period_end
-     group by 1
-     order by 1;
+  return query select * from private.dashboard_monthly_revenue(period_start, period_end);
 end
 $function$;
-COMMENT ON FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date) IS 'Live revenue of the caller''s organization by calendar month over [period_start, period_end) (at most 1,096 days): month, total, invoices. SECURITY INVOKER: RLS decides; index-only scan of idx_revenue_org_date_live.';
+COMMENT ON FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date) IS 'Live revenue of the caller''s organization by calendar month over [period_start, period_end) (at most 1,096 days): month, total, invoices. SECURITY INVOKER wrapper of private.dashboard_monthly_revenue (daily rollup).';
 REVOKE ALL ON FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.dashboard_monthly_revenue(period_start date, period_end date) TO authenticated;
 
@@ -1710,10 +2428,7 @@ CREATE OR REPLACE FUNCTION public.dashboard_top_customers(top_n integer DEFAULT 
  SET search_path TO ''
 AS $function$
 begin
-  if top_n is null or top_n < 1 or top_n > 500 then
-    raise exception 'dashboard_top_customers: top_n must be from 1 to 500, not %', coalesce(top_n::text, 'null')
-      using errcode = '22023';
-  end if;
+  perform private.check_page_size('dashboard_top_customers', 'top_n', top_n);
   return query
     select c.id, c.name, c.company, c.status, c.total_revenue, c.last_purchase_date
       from public.customers c
@@ -1846,6 +2561,18 @@ GRANT EXECUTE ON FUNCTION public.soft_delete(table_name text, id uuid) TO authen
 -- ROW LEVEL SECURITY AND POLICIES
 -- ================================================================================================
 
+ALTER TABLE private.activities_daily ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.activities_daily_deltas ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.ai_usage_daily ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.ai_usage_daily_deltas ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.revenue_daily ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.revenue_daily_deltas ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.activities ENABLE ROW LEVEL SECURITY;
 CREATE POLICY activities_delete ON public.activities AS PERMISSIVE FOR DELETE TO authenticated
   USING (((organization_id = ( SELECT private.admin_org_id() AS admin_org_id)) AND (deleted_at IS NULL)));
@@ -1959,6 +2686,22 @@ CREATE TRIGGER activities_reject_key_change BEFORE UPDATE ON public.activities
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
   EXECUTE FUNCTION private.reject_key_change();
 COMMENT ON TRIGGER activities_reject_key_change ON public.activities IS 'id and organization_id never change.';
+CREATE TRIGGER activities_rollup_delete AFTER DELETE ON public.activities REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.activities_rollup_delete();
+COMMENT ON TRIGGER activities_rollup_delete ON public.activities IS 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+CREATE TRIGGER activities_rollup_insert AFTER INSERT ON public.activities REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.activities_rollup_insert();
+COMMENT ON TRIGGER activities_rollup_insert ON public.activities IS 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+CREATE TRIGGER activities_rollup_truncate AFTER TRUNCATE ON public.activities
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.rollup_truncate();
+COMMENT ON TRIGGER activities_rollup_truncate ON public.activities IS 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+CREATE TRIGGER activities_rollup_update AFTER UPDATE ON public.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.activities_rollup_update();
+COMMENT ON TRIGGER activities_rollup_update ON public.activities IS 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER activities_soft_delete BEFORE DELETE ON public.activities
   FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
   EXECUTE FUNCTION private.soft_delete_instead();
@@ -1967,6 +2710,23 @@ CREATE TRIGGER activities_soft_delete_by_update BEFORE UPDATE ON public.activiti
   FOR EACH ROW WHEN ((CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name])) AND old.deleted_at IS NULL AND new.deleted_at IS NOT NULL)
   EXECUTE FUNCTION private.soft_delete_by_update();
 COMMENT ON TRIGGER activities_soft_delete_by_update ON public.activities IS 'An UPDATE by anon/authenticated that only sets deleted_at becomes a soft delete.';
+
+CREATE TRIGGER ai_usage_log_rollup_delete AFTER DELETE ON public.ai_usage_log REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.ai_usage_rollup_delete();
+COMMENT ON TRIGGER ai_usage_log_rollup_delete ON public.ai_usage_log IS 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+CREATE TRIGGER ai_usage_log_rollup_insert AFTER INSERT ON public.ai_usage_log REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.ai_usage_rollup_insert();
+COMMENT ON TRIGGER ai_usage_log_rollup_insert ON public.ai_usage_log IS 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+CREATE TRIGGER ai_usage_log_rollup_truncate AFTER TRUNCATE ON public.ai_usage_log
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.rollup_truncate();
+COMMENT ON TRIGGER ai_usage_log_rollup_truncate ON public.ai_usage_log IS 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+CREATE TRIGGER ai_usage_log_rollup_update AFTER UPDATE ON public.ai_usage_log REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.ai_usage_rollup_update();
+COMMENT ON TRIGGER ai_usage_log_rollup_update ON public.ai_usage_log IS 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
 
 CREATE TRIGGER audit_logs_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.audit_logs
   FOR EACH STATEMENT
@@ -2065,6 +2825,22 @@ CREATE TRIGGER revenue_reject_key_change BEFORE UPDATE ON public.revenue
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
   EXECUTE FUNCTION private.reject_key_change();
 COMMENT ON TRIGGER revenue_reject_key_change ON public.revenue IS 'id and organization_id never change.';
+CREATE TRIGGER revenue_rollup_delete AFTER DELETE ON public.revenue REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.revenue_rollup_delete();
+COMMENT ON TRIGGER revenue_rollup_delete ON public.revenue IS 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+CREATE TRIGGER revenue_rollup_insert AFTER INSERT ON public.revenue REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.revenue_rollup_insert();
+COMMENT ON TRIGGER revenue_rollup_insert ON public.revenue IS 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+CREATE TRIGGER revenue_rollup_truncate AFTER TRUNCATE ON public.revenue
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.rollup_truncate();
+COMMENT ON TRIGGER revenue_rollup_truncate ON public.revenue IS 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+CREATE TRIGGER revenue_rollup_update AFTER UPDATE ON public.revenue REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.revenue_rollup_update();
+COMMENT ON TRIGGER revenue_rollup_update ON public.revenue IS 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
 CREATE TRIGGER revenue_soft_delete BEFORE DELETE ON public.revenue
   FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
   EXECUTE FUNCTION private.soft_delete_instead();
@@ -2094,6 +2870,18 @@ COMMENT ON TRIGGER user_preferences_touch_updated_at ON public.user_preferences 
 -- ================================================================================================
 -- TABLE PRIVILEGES of PUBLIC and the API roles (row level security then decides which rows)
 -- ================================================================================================
+
+REVOKE ALL ON TABLE private.activities_daily FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.activities_daily_deltas FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.ai_usage_daily FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.ai_usage_daily_deltas FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.revenue_daily FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.revenue_daily_deltas FROM PUBLIC, anon, authenticated, service_role;
 
 REVOKE ALL ON TABLE public.activities FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.activities TO anon, authenticated;

@@ -1,7 +1,8 @@
-// Plans, not timings: each dashboard function's query (migration 009), planned on a seeded dataset
-// after ANALYZE for the largest and a small organization, reads its table through an index led by
-// organization_id (the search: its metadata index for a rare document) and never scans a tenant table
-// sequentially. EXPLAIN of a function call shows only a Function Scan, so the test takes the query the
+// Plans, not timings: each dashboard function's query (migrations 009 and 013), planned on a seeded
+// dataset after ANALYZE for the largest and a small organization, reads its table through an index led
+// by organization_id (the search: its metadata index for a rare document; the questions over the
+// rollups of 013: the rollup's own index, bounded by the window, and for activities by type the raw
+// table's for the partial days) and never scans a tenant or rollup table sequentially. EXPLAIN of a function call shows only a Function Scan, so the test takes the query the
 // function runs (`return query ...` in its source, pg_proc.prosrc) and plans it as the function would:
 // as the member for SECURITY INVOKER functions (the policies apply), as the owner for the search's
 // SECURITY DEFINER implementation; with the call's values (a custom plan) and, for the functions that
@@ -17,7 +18,9 @@ import { dashboardParams } from '../bench/questions.js'
 import { useFreshDb } from './support/db.js'
 import { seedForPlans } from './support/plans.js'
 
-const TENANT_TABLES = ['customers', 'revenue', 'activities', 'ai_usage_log', 'profiles'] as const
+const TENANT_TABLES = [
+  'customers', 'revenue', 'activities', 'ai_usage_log', 'profiles', 'revenue_daily', 'activities_daily', 'ai_usage_daily',
+] as const
 type TenantTable = (typeof TENANT_TABLES)[number]
 
 const t = useFreshDb()
@@ -56,8 +59,11 @@ function describePlan(plan: PlanNode): string {
   return planNodes(plan).map((n) => `${n.nodeType}${n.relation ? ` on ${n.relation}` : ''}${n.index ? ` using ${n.index}` : ''}`).join(' > ')
 }
 
-/** What is wrong with a plan of a question on `table`: sequential scans of tenant tables, no organization_id index. */
-function violations(plan: PlanNode, table: TenantTable, indexes?: Set<string>): string[] {
+/**
+ * What is wrong with a plan of a question on `table`: sequential scans of tenant or rollup tables, no
+ * organization_id index (or none of `indexes`), one of `uses` missing.
+ */
+function violations(plan: PlanNode, table: TenantTable, indexes?: Set<string>, uses: readonly string[] = []): string[] {
   const nodes = planNodes(plan)
   const found: string[] = []
   for (const tenant of TENANT_TABLES) {
@@ -66,6 +72,9 @@ function violations(plan: PlanNode, table: TenantTable, indexes?: Set<string>): 
   const allowed = indexes ?? orgIndexes.get(table) ?? new Set<string>()
   if (!nodes.some((n) => n.index !== undefined && allowed.has(n.index))) {
     found.push(`no index of ${[...allowed].join(', ')} on ${table}`)
+  }
+  for (const index of uses) {
+    if (!nodes.some((n) => n.index === index)) found.push(`does not read ${index}`)
   }
   return found
 }
@@ -81,6 +90,8 @@ interface PlanCase {
   generic?: boolean
   /** Indexes the plan must use instead of any led by organization_id. */
   indexes?: Set<string>
+  /** Indexes the plan must all read (besides the above). */
+  uses?: readonly string[]
 }
 
 function cases(): PlanCase[] {
@@ -101,20 +112,41 @@ function cases(): PlanCase[] {
       status: lit(status, 'text'), industry: lit(null, 'text'), name_prefix: lit(prefix, 'text'),
     }),
   })
+  const asker = (org: TenantRef, admin: boolean) => ({
+    org: lit(org.id, 'uuid'), everyone: `${admin}::boolean`, me: lit(org.memberId, 'uuid'),
+  })
+  const usage = (by: string, admin: boolean): PlanCase => ({
+    fn: `private.dashboard_ai_usage_by_${by}(date, date)`, definer: true, table: 'ai_usage_daily',
+    indexes: new Set([admin ? 'ai_usage_daily_pkey' : 'idx_ai_usage_daily_org_user_day']),
+    values: (org) => ({ ...asker(org, admin), ...period(p.aiUsage) }),
+  })
+  // activities_by_type's whole days and partial edges, as the function computes them from since and until.
+  const since = p.activities.since.replace('T00:00:00Z', 'T06:30:00Z')
+  const until = p.activities.until.replace('T00:00:00Z', 'T18:15:00Z')
+  const day = (instant: string) => lit(instant.slice(0, 10), 'date')
+  const midnight = (instant: string) => `(${day(instant)}::timestamp at time zone 'UTC')`
   return [
-    { fn: 'public.dashboard_monthly_revenue(date, date)', table: 'revenue', generic: true, values: () => period(p.revenue) },
+    {
+      fn: 'private.dashboard_monthly_revenue(date, date)', definer: true, table: 'revenue_daily', generic: true,
+      indexes: new Set(['revenue_daily_pkey']),
+      values: (org) => ({ org: lit(org.id, 'uuid'), ...period(p.revenue) }),
+    },
     { fn: 'public.dashboard_top_customers(integer)', table: 'customers', generic: true, values: () => ({ top_n: lit(20, 'integer') }) },
     page(null, null),
     page('active', 'a'),
     {
-      fn: 'public.dashboard_activities_by_type(timestamptz, timestamptz)', table: 'activities', generic: true,
-      values: () => ({ since: lit(p.activities.since, 'timestamptz'), until: lit(p.activities.until, 'timestamptz') }),
+      fn: 'private.dashboard_activities_by_type(timestamptz, timestamptz)', definer: true, table: 'activities_daily', generic: true,
+      indexes: new Set(['activities_daily_pkey']), uses: ['idx_activities_org_created_live'],
+      values: (org) => ({
+        org: lit(org.id, 'uuid'), since: lit(since, 'timestamptz'), until: lit(until, 'timestamptz'),
+        first_day: `(${day(since)} + 1)::date`, end_day: day(until),
+        head_end: `(${midnight(since)} + interval '1 day')::timestamptz`, tail_start: `${midnight(until)}::timestamptz`,
+      }),
     },
-    { fn: 'public.dashboard_ai_usage_by_day(date, date)', table: 'ai_usage_log', generic: true, values: () => period(p.aiUsage) },
-    { fn: 'public.dashboard_ai_usage_by_model(date, date)', table: 'ai_usage_log', generic: true, values: () => period(p.aiUsage) },
-    { fn: 'public.dashboard_ai_usage_by_user(date, date)', table: 'ai_usage_log', generic: true, values: () => period(p.aiUsage) },
+    usage('day', false), usage('model', false), usage('user', false),
+    usage('day', true), usage('model', true), usage('user', true),
     {
-      fn: 'private.dashboard_organization_summary(date)', definer: true, table: 'customers',
+      fn: 'private.dashboard_organization_summary(date)', definer: true, table: 'customers', uses: ['revenue_daily_pkey'],
       values: (org) => ({
         org: lit(org.id, 'uuid'), this_month: lit(`${month}-01`, 'date'),
         last_month: `(${lit(`${month}-01`, 'date')} - interval '1 month')::date`, as_of: lit(p.asOf, 'date'),
@@ -139,7 +171,8 @@ async function genericPlan(c: PlanCase, org: TenantRef): Promise<PlanNode> {
   const names = Object.keys(values)
   const query = bind(await functionQuery(t.db, c.fn), Object.fromEntries(names.map((n, i) => [n, `$${i + 1}`])))
   const types = names.map((n) => /::(\w+)$/.exec(values[n] ?? '')?.[1] ?? 'text')
-  return asUser(t.db, org.memberId, async (trx) => {
+  const run = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> => (c.definer ? asSystem(t.db, fn) : asUser(t.db, org.memberId, fn))
+  return run(async (trx) => {
     await sql`set local plan_cache_mode = force_generic_plan`.execute(trx)
     await sql.raw(`prepare dashboard_generic (${types.join(', ')}) as ${query}`).execute(trx)
     try {
@@ -157,7 +190,7 @@ describe('dashboard function plans', () => {
     assert.ok(orgIndexes.get('activities')?.size && orgIndexes.get('ai_usage_log')?.size)
   })
 
-  it('every dashboard function of migration 009 is covered', async () => {
+  it('every dashboard function of migrations 009 and 013 is covered', async () => {
     const r = await sql<{ name: string }>`
       select p.proname as name from pg_catalog.pg_proc p
        where p.pronamespace = 'public'::regnamespace and (p.proname like 'dashboard\\_%' or p.proname = 'search_activities')
@@ -172,11 +205,11 @@ describe('dashboard function plans', () => {
       for (const c of cases()) {
         const org = dataset[which]
         const plan = await customPlan(c, org)
-        const v = violations(plan, c.table, c.indexes)
+        const v = violations(plan, c.table, c.indexes, c.uses)
         if (v.length) problems.push(`${c.fn} (${JSON.stringify(c.values(org)).slice(0, 120)}): ${v.join('; ')}\n    ${describePlan(plan)}`)
         if (c.generic) {
           const g = await genericPlan(c, org)
-          const gv = violations(g, c.table, c.indexes)
+          const gv = violations(g, c.table, c.indexes, c.uses)
           if (gv.length) problems.push(`${c.fn}, generic plan: ${gv.join('; ')}\n    ${describePlan(g)}`)
         }
       }
@@ -185,7 +218,7 @@ describe('dashboard function plans', () => {
   }
 
   it('would catch a query that cannot use its index (control: the search without the organization filter, rare document)', async () => {
-    const c = cases().find((x) => x.indexes)
+    const c = cases().find((x) => x.indexes?.has('idx_activities_metadata_live'))
     assert.ok(c)
     const query = bind(await functionQuery(t.db, c.fn), c.values(dataset.largest))
     const mangled = query.replace(/a\.metadata @> /, 'a.metadata::text::jsonb @> ')

@@ -314,22 +314,22 @@ export interface Functions {
     Args: { name: string | null; slug: string | null }
     Returns: string | null
   }
-  /** Live activities of the caller's organization over [since, until) (at most 366 days) counted by type, most frequent first. SECURITY INVOKER: RLS decides; index-only scan of idx_activities_org_created_live. */
+  /** Live activities of the caller's organization over [since, until) (at most 366 days) counted by type, most frequent first. SECURITY INVOKER wrapper of private.dashboard_activities_by_type (daily rollup, raw rows for partial days). */
   dashboard_activities_by_type: {
     Args: { since: Date | string | null; until: Date | string | null }
     Returns: { type: string | null; activities: Int8 | null }[]
   }
-  /** AI usage over [period_start, period_end) (at most 366 days) by day: calls, tokens, cost. SECURITY INVOKER: a member counts their own usage, an admin the organization's (policy ai_usage_log_select). */
+  /** AI usage over [period_start, period_end) (at most 366 days) by day: calls, tokens, cost. A member counts their own usage, an admin the organization's. SECURITY INVOKER wrapper of private.dashboard_ai_usage_by_day (daily rollup). */
   dashboard_ai_usage_by_day: {
     Args: { period_start: DateString | null; period_end: DateString | null }
     Returns: { day: DateString | null; calls: Int8 | null; input_tokens: Int8 | null; output_tokens: Int8 | null; cost_usd: Decimal | null }[]
   }
-  /** AI usage over [period_start, period_end) (at most 366 days) by model, costliest first. SECURITY INVOKER: a member counts their own usage, an admin the organization's. */
+  /** AI usage over [period_start, period_end) (at most 366 days) by model, costliest first; a member counts their own usage, an admin the organization's. SECURITY INVOKER wrapper of private.dashboard_ai_usage_by_model. */
   dashboard_ai_usage_by_model: {
     Args: { period_start: DateString | null; period_end: DateString | null }
     Returns: { model: string | null; calls: Int8 | null; input_tokens: Int8 | null; output_tokens: Int8 | null; cost_usd: Decimal | null }[]
   }
-  /** AI usage over [period_start, period_end) (at most 366 days) by user, costliest first. SECURITY INVOKER: a member sees their own row, an admin every user of the organization. */
+  /** AI usage over [period_start, period_end) (at most 366 days) by user, costliest first: a member sees their own row, an admin every user of the organization. SECURITY INVOKER wrapper of private.dashboard_ai_usage_by_user. */
   dashboard_ai_usage_by_user: {
     Args: { period_start: DateString | null; period_end: DateString | null }
     Returns: { user_id: string | null; calls: Int8 | null; input_tokens: Int8 | null; output_tokens: Int8 | null; cost_usd: Decimal | null }[]
@@ -339,7 +339,7 @@ export interface Functions {
     Args: { page_size?: number | null; after_created_at?: Date | string | null; after_id?: string | null; status?: string | null; industry?: string | null; name_prefix?: string | null }
     Returns: Customer[]
   }
-  /** Live revenue of the caller's organization by calendar month over [period_start, period_end) (at most 1,096 days): month, total, invoices. SECURITY INVOKER: RLS decides; index-only scan of idx_revenue_org_date_live. */
+  /** Live revenue of the caller's organization by calendar month over [period_start, period_end) (at most 1,096 days): month, total, invoices. SECURITY INVOKER wrapper of private.dashboard_monthly_revenue (daily rollup). */
   dashboard_monthly_revenue: {
     Args: { period_start: DateString | null; period_end: DateString | null }
     Returns: { month: DateString | null; total: Decimal | null; invoices: Int8 | null }[]

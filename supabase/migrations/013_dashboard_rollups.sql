@@ -120,14 +120,16 @@ create table private.ai_usage_daily (
   constraint ai_usage_daily_pkey primary key (organization_id, day, model, user_id)
 );
 
--- Append-only between folds: written by the triggers, read by the dashboard, deleted by the fold.
+-- Append-only between folds: written by the triggers, read by the dashboard, deleted by the fold. A
+-- queue: vacuumed after every 10,000 dead rows whatever its size, so that the fold's probe and the
+-- dashboard's reads do not wade through the rows of folds past.
 create table private.revenue_daily_deltas (
   id bigint generated always as identity primary key,
   organization_id uuid not null,
   day date not null,
   amount numeric(20, 2) not null,
   invoices bigint not null
-);
+) with (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 create table private.activities_daily_deltas (
   id bigint generated always as identity primary key,
@@ -135,7 +137,7 @@ create table private.activities_daily_deltas (
   day date not null,
   type text not null,
   activities bigint not null
-);
+) with (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 create table private.ai_usage_daily_deltas (
   id bigint generated always as identity primary key,
@@ -147,7 +149,7 @@ create table private.ai_usage_daily_deltas (
   input_tokens bigint not null,
   output_tokens bigint not null,
   cost_usd numeric(24, 4) not null
-);
+) with (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 -- ============================================================================
 -- INDEXES (the tables are new and empty: built here, in the file's transaction)
@@ -363,8 +365,7 @@ create function private.rollups_merge(max_rows integer default null) returns int
   language plpgsql volatile security definer set search_path = '' set plan_cache_mode = 'force_custom_plan'
   as $$
 declare
-  budget bigint := max_rows;
-  last_id bigint;
+  last_id bigint; -- the last delta of a log within the budget; null: the whole log
   n bigint;
   folded bigint := 0;
 begin
@@ -374,77 +375,78 @@ begin
   end if;
   perform pg_catalog.pg_advisory_xact_lock(20013);
 
-  -- The budget's last id per log; null folds the whole log.
-  last_id := null;
-  if budget is not null then
-    select d.id into last_id from private.revenue_daily_deltas d order by d.id offset budget - 1 limit 1;
-  end if;
-  with moved as (
-    delete from private.revenue_daily_deltas d where last_id is null or d.id <= last_id
-    returning d.organization_id, d.day, d.amount, d.invoices
-  ), summed as (
-    select m.organization_id, m.day, sum(m.amount) as amount, sum(m.invoices) as invoices
-      from moved m
-     where exists (select 1 from public.organizations o where o.id = m.organization_id)
-     group by m.organization_id, m.day
-  ), upserted as (
-    insert into private.revenue_daily as r (organization_id, day, amount, invoices)
-    select s.organization_id, s.day, s.amount, s.invoices from summed s order by s.organization_id, s.day
-    on conflict (organization_id, day) do update
-      set amount = r.amount + excluded.amount, invoices = r.invoices + excluded.invoices
-  )
-  select count(*) into n from moved;
-  folded := folded + n;
-
-  if budget is not null then
-    budget := budget - n;
-    if budget <= 0 then
-      return folded;
+  -- An empty log costs one probe (the embedded database folds every second, mostly nothing).
+  if exists (select 1 from private.revenue_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.revenue_daily_deltas d order by d.id offset max_rows - 1 limit 1;
     end if;
-    select d.id into last_id from private.activities_daily_deltas d order by d.id offset budget - 1 limit 1;
+    with moved as (
+      delete from private.revenue_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.amount, d.invoices
+    ), summed as (
+      select m.organization_id, m.day, sum(m.amount) as amount, sum(m.invoices) as invoices
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day
+    ), upserted as (
+      insert into private.revenue_daily as r (organization_id, day, amount, invoices)
+      select s.organization_id, s.day, s.amount, s.invoices from summed s order by s.organization_id, s.day
+      on conflict (organization_id, day) do update
+        set amount = r.amount + excluded.amount, invoices = r.invoices + excluded.invoices
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
   end if;
-  with moved as (
-    delete from private.activities_daily_deltas d where last_id is null or d.id <= last_id
-    returning d.organization_id, d.day, d.type, d.activities
-  ), summed as (
-    select m.organization_id, m.day, m.type, sum(m.activities) as activities
-      from moved m
-     where exists (select 1 from public.organizations o where o.id = m.organization_id)
-     group by m.organization_id, m.day, m.type
-  ), upserted as (
-    insert into private.activities_daily as r (organization_id, day, type, activities)
-    select s.organization_id, s.day, s.type, s.activities from summed s order by s.organization_id, s.day, s.type
-    on conflict (organization_id, day, type) do update set activities = r.activities + excluded.activities
-  )
-  select count(*) into n from moved;
-  folded := folded + n;
 
-  if budget is not null then
-    budget := budget - n;
-    if budget <= 0 then
-      return folded;
+  if (max_rows is null or folded < max_rows) and exists (select 1 from private.activities_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.activities_daily_deltas d order by d.id offset max_rows - folded - 1 limit 1;
     end if;
-    select d.id into last_id from private.ai_usage_daily_deltas d order by d.id offset budget - 1 limit 1;
+    with moved as (
+      delete from private.activities_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.type, d.activities
+    ), summed as (
+      select m.organization_id, m.day, m.type, sum(m.activities) as activities
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day, m.type
+    ), upserted as (
+      insert into private.activities_daily as r (organization_id, day, type, activities)
+      select s.organization_id, s.day, s.type, s.activities from summed s order by s.organization_id, s.day, s.type
+      on conflict (organization_id, day, type) do update set activities = r.activities + excluded.activities
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
   end if;
-  with moved as (
-    delete from private.ai_usage_daily_deltas d where last_id is null or d.id <= last_id
-    returning d.organization_id, d.day, d.model, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
-  ), summed as (
-    select m.organization_id, m.day, m.model, m.user_id, sum(m.calls) as calls, sum(m.input_tokens) as input_tokens,
-           sum(m.output_tokens) as output_tokens, sum(m.cost_usd) as cost_usd
-      from moved m
-     where exists (select 1 from public.organizations o where o.id = m.organization_id)
-     group by m.organization_id, m.day, m.model, m.user_id
-  ), upserted as (
-    insert into private.ai_usage_daily as r (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
-    select s.organization_id, s.day, s.model, s.user_id, s.calls, s.input_tokens, s.output_tokens, s.cost_usd
-      from summed s order by s.organization_id, s.day, s.model, s.user_id
-    on conflict (organization_id, day, model, user_id) do update
-      set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
-          output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
-  )
-  select count(*) into n from moved;
-  return folded + n;
+
+  if (max_rows is null or folded < max_rows) and exists (select 1 from private.ai_usage_daily_deltas) then
+    last_id := null;
+    if max_rows is not null then
+      select d.id into last_id from private.ai_usage_daily_deltas d order by d.id offset max_rows - folded - 1 limit 1;
+    end if;
+    with moved as (
+      delete from private.ai_usage_daily_deltas d where last_id is null or d.id <= last_id
+      returning d.organization_id, d.day, d.model, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+    ), summed as (
+      select m.organization_id, m.day, m.model, m.user_id, sum(m.calls) as calls, sum(m.input_tokens) as input_tokens,
+             sum(m.output_tokens) as output_tokens, sum(m.cost_usd) as cost_usd
+        from moved m
+       where exists (select 1 from public.organizations o where o.id = m.organization_id)
+       group by m.organization_id, m.day, m.model, m.user_id
+    ), upserted as (
+      insert into private.ai_usage_daily as r (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select s.organization_id, s.day, s.model, s.user_id, s.calls, s.input_tokens, s.output_tokens, s.cost_usd
+        from summed s order by s.organization_id, s.day, s.model, s.user_id
+      on conflict (organization_id, day, model, user_id) do update
+        set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
+            output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
+    )
+    select count(*) into n from moved;
+    folded := folded + n;
+  end if;
+  return folded;
 end
 $$;
 
@@ -1034,6 +1036,19 @@ comment on index private.idx_ai_usage_daily_org_user_day is
 comment on index private.idx_revenue_daily_deltas_org_day is 'Pending revenue deltas of an organization''s window, read by every dashboard call.';
 comment on index private.idx_activities_daily_deltas_org_day is 'Pending activity deltas of an organization''s window, read by every dashboard call.';
 comment on index private.idx_ai_usage_daily_deltas_org_day is 'Pending AI usage deltas of an organization''s window, read by every dashboard call.';
+
+comment on trigger revenue_rollup_insert on public.revenue is 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger revenue_rollup_update on public.revenue is 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger revenue_rollup_delete on public.revenue is 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger revenue_rollup_truncate on public.revenue is 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+comment on trigger activities_rollup_insert on public.activities is 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger activities_rollup_update on public.activities is 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger activities_rollup_delete on public.activities is 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger activities_rollup_truncate on public.activities is 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
+comment on trigger ai_usage_log_rollup_insert on public.ai_usage_log is 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger ai_usage_log_rollup_update on public.ai_usage_log is 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger ai_usage_log_rollup_delete on public.ai_usage_log is 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
+comment on trigger ai_usage_log_rollup_truncate on public.ai_usage_log is 'Empties the table''s dashboard rollup and delta log with it (migration 013).';
 
 comment on function private.check_period(text, date, date, integer) is
   'Raises 22023 naming fn unless [period_start, period_end) is given, non-empty and at most max_days long. The dashboard functions'' shared check.';

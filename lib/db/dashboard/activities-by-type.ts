@@ -1,4 +1,4 @@
-// Activities by type over a period: public.dashboard_activities_by_type (migration 009).
+// Activities by type over a period: public.dashboard_activities_by_type (migration 009; over the daily rollups of 013).
 import type { Kysely, RawBuilder } from 'kysely'
 import { translated } from '../errors.js'
 import type { ActivityType, Database, Int8 } from '../types.js'

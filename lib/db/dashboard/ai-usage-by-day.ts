@@ -1,4 +1,4 @@
-// AI usage per day: public.dashboard_ai_usage_by_day (migration 009).
+// AI usage per day: public.dashboard_ai_usage_by_day (migration 009; over the daily rollups of 013).
 import type { Kysely, RawBuilder } from 'kysely'
 import { translated } from '../errors.js'
 import type { Database, DateString, Decimal, Int8 } from '../types.js'

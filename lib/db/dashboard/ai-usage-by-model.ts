@@ -1,4 +1,4 @@
-// AI usage per model: public.dashboard_ai_usage_by_model (migration 009).
+// AI usage per model: public.dashboard_ai_usage_by_model (migration 009; over the daily rollups of 013).
 import type { Kysely, RawBuilder } from 'kysely'
 import { translated } from '../errors.js'
 import type { Database } from '../types.js'

@@ -1,5 +1,5 @@
 // The dashboard: one function per question, each over a session transaction (asUser), each calling the
-// SQL function of the same name in migration 009, so that supabase.rpc(...) gets the same rows. The
+// SQL function of the same name in migration 009 (the aggregates over the rollups of 013), so that supabase.rpc(...) gets the same rows. The
 // *Query functions return the statement a question sends, for EXPLAIN.
 export { activitiesByType, activitiesByTypeQuery, type ActivitiesByTypeRow, type Instant } from './activities-by-type.js'
 export { aiUsageByDay, aiUsageByDayQuery, type AiUsageByDayRow, type AiUsageTotals } from './ai-usage-by-day.js'

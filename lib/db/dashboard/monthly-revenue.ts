@@ -1,4 +1,4 @@
-// Monthly revenue of the caller's organization: public.dashboard_monthly_revenue (migration 009).
+// Monthly revenue of the caller's organization: public.dashboard_monthly_revenue (migration 009; over the daily rollups of 013).
 import type { Kysely, RawBuilder } from 'kysely'
 import { translated } from '../errors.js'
 import type { Database, DateString, Decimal, Int8 } from '../types.js'

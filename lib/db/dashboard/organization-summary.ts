@@ -1,4 +1,4 @@
-// The organization at a glance: public.dashboard_organization_summary (migration 009).
+// The organization at a glance: public.dashboard_organization_summary (migration 009; over the daily rollups of 013).
 import type { Kysely, RawBuilder } from 'kysely'
 import { translated } from '../errors.js'
 import type { Database, DateString, Decimal, Int8 } from '../types.js'
