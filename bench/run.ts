@@ -7,6 +7,7 @@ import { integerOption } from '../cli/helpers.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
 import { defaultAuditPartitionsOptions, renderAuditPartitions, runAuditPartitionsBench } from './audit-partitions.js'
 import { type BenchOptions, defaultOptions, runBench } from './index.js'
+import { defaultTenantGrowthOptions, renderTenantGrowth, runTenantGrowthBench } from './tenant-growth.js'
 import { renderTables, resultFileName } from './report.js'
 
 function positiveNumber(value: string): number {
@@ -16,7 +17,7 @@ function positiveNumber(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('tenantry benchmark: RLS overhead, tenant scaling, audit cost, seeding, embedded start')
+  .description('tenantry benchmark: RLS overhead, tenant scaling, audit cost, seeding, embedded start; --audit-partitions and --tenant-growth run a section of their own')
   .option('--scale <x>', 'multiply the default sizes (1,000 orgs, 200,000 customers, 1,000,000 revenue rows and activities)', positiveNumber, 1)
   .option('--orgs <n>', 'organizations', integerOption(3, 100_000))
   .option('--customers <n>', 'customers', integerOption(10))
@@ -38,7 +39,26 @@ const program = new Command('bench')
   .option('--quiet', 'no progress lines')
   .option('--audit-partitions', 'run only the audit trail section (issue 15: partitioned trail at scale; bench/audit-partitions.ts)')
   .option('--audit-trail-rows <n>', 'rows of that trail (default 10,000,000 on a server, 2,000,000 embedded)', integerOption(1000))
+  .option('--tenant-growth', 'run only the tenant growth section (issue 20: dashboards of a small tenant and a big one at x1, x10, x100; bench/tenant-growth.ts)')
+  .option('--tenant-growth-rows <n>', "the small tenant's rows per table (default 30,000 x --scale on a server, a tenth of that embedded; the big one reaches 100x)", integerOption(100))
+  .option('--tenant-growth-ops <n>', 'with --tenant-growth: the correctness long run, n random writes then every dashboard function against the raw rows (seed: --seed)', integerOption(1))
   .parse()
+
+if (program.opts<{ tenantGrowth?: boolean }>().tenantGrowth) {
+  const a = program.opts<{ scale: number; tenantGrowthRows?: number; tenantGrowthOps?: number; seed?: number; iterations?: number; quiet?: boolean; out: string }>()
+  const defaults = defaultTenantGrowthOptions(process.env.DATABASE_URL, a.scale)
+  const result = await runTenantGrowthBench({
+    ...defaults, smallRows: a.tenantGrowthRows ?? defaults.smallRows, iterations: a.iterations ?? defaults.iterations,
+    ops: a.tenantGrowthOps ?? 0, seed: a.seed ?? defaults.seed,
+    log: a.quiet ? () => {} : (line) => console.error(line),
+  }, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim())
+  console.log(renderTenantGrowth(result))
+  mkdirSync(a.out, { recursive: true })
+  const file = join(a.out, `${result.date.slice(0, 19).replaceAll(':', '-')}-tenant-growth-${result.database.kind === 'embedded' ? 'embedded' : 'pg'}.json`)
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
+  console.log(`wrote ${file}`)
+  process.exit(0)
+}
 
 if (program.opts<{ auditPartitions?: boolean }>().auditPartitions) {
   const a = program.opts<{ auditTrailRows?: number; iterations?: number; quiet?: boolean; out: string }>()

@@ -1,0 +1,317 @@
+// What the rollups cost writers (issue 20), for bench/tenant-growth.ts: the same writes with the rollup
+// triggers (those whose name contains "rollup" on revenue, activities and ai_usage_log) and without
+// them (ALTER TABLE ... DISABLE TRIGGER as the owner), in one run:
+//   - single-row inserts and a bulk INSERT ... SELECT, in transactions rolled back (the disable is part
+//     of the rolled-back transaction, outside the timed part), the two variants alternating;
+//   - 8 writers on one organization and day, committed, throughput with and without (phases in the
+//     order with, without, without, with), PostgreSQL only: the embedded database has one session;
+//   - deadlocks: 8 writers whose transactions each write 3 rows on 3 random days in random order;
+//   - folding pending deltas: private.rollups_merge() over the deltas the writes above and a burst of
+//     small committed transactions left, timed.
+import { type Kysely, sql } from 'kysely'
+import { asService, asSystem, asUser, createDb, type Database, type DbHandle, ROLLUPS, TenantryError } from '../lib/db/index.js'
+import { addDays, AI_MODELS, GROWTH_TABLES, type GrowthTable, type GrowthTenant, insertRows } from './tenant-growth-data.js'
+import type { GrowthParams } from './tenant-growth-questions.js'
+import { measureArms, median, rolledBack } from './measure.js'
+
+type Db = Kysely<Database>
+
+export interface Machinery {
+  /** private.rollups_rebuild(uuid) exists. */
+  rebuild: boolean
+  /** private.rollups_merge(integer) exists. */
+  merge: boolean
+  /** The rollup triggers, `table.trigger`. */
+  triggers: string[]
+}
+
+export async function rollupMachinery(db: Db): Promise<Machinery> {
+  const r = await sql<{ rebuild: boolean; merge: boolean }>`
+    select to_regprocedure('private.rollups_rebuild(uuid)') is not null as rebuild,
+           to_regprocedure('private.rollups_merge(integer)') is not null as merge`.execute(db)
+  return { rebuild: r.rows[0]?.rebuild ?? false, merge: r.rows[0]?.merge ?? false, triggers: (await rollupTriggers(db)).map((t) => `${t.table}.${t.name}`) }
+}
+
+async function rollupTriggers(db: Db): Promise<{ table: string; name: string }[]> {
+  const r = await sql<{ table: string; name: string }>`
+    select c.relname as table, t.tgname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+     where c.relnamespace = 'public'::regnamespace and not t.tgisinternal
+       and c.relname in ('revenue', 'activities', 'ai_usage_log') and t.tgname like '%rollup%'
+     order by 1, 2`.execute(db)
+  return r.rows
+}
+
+/** Enables or disables the rollup triggers (as the owner; inside a transaction, until it ends). */
+export async function setRollupTriggers(db: Db, enabled: boolean): Promise<void> {
+  for (const t of await rollupTriggers(db)) {
+    await sql`alter table ${sql.table(`public.${t.table}`)} ${sql.raw(enabled ? 'enable' : 'disable')} trigger ${sql.id(t.name)}`.execute(db)
+  }
+}
+
+export interface PairFigure {
+  name: string
+  title: string
+  rows: number
+  withMs: number
+  withoutMs: number
+  ratio: number
+  target: number
+  met: boolean
+  runs: number
+}
+
+export interface WritersFigure {
+  writers: number
+  seconds: number
+  withTps: number
+  withoutTps: number
+  ratio: number
+  target: number
+  met: boolean
+  errors: number
+}
+
+export interface DeadlockFigure {
+  writers: number
+  seconds: number
+  /** With the rollup triggers: committed transactions, deadlocks (40P01), serialization failures (40001). */
+  transactions: number
+  deadlocks: number
+  serializationFailures: number
+  /** The same without the rollup triggers, for reference. */
+  without: { transactions: number; deadlocks: number; serializationFailures: number }
+  target: number
+  met: boolean
+}
+
+/** The issue's target: 500,000 pending deltas folded in at most 2 s, i.e. 0.004 ms a delta at any size. */
+export const FOLD_MS_PER_DELTA = 2000 / 500_000
+
+export interface FoldFigure {
+  pending: number
+  folded: number
+  ms: number
+  msPerDelta: number
+  /** ms per delta (FOLD_MS_PER_DELTA). */
+  target: number
+  met: boolean
+  /** Pending after the fold (0 when it folded everything). */
+  left: number
+}
+
+export interface WriteFigures {
+  single: PairFigure
+  bulk: PairFigure[]
+  writers: WritersFigure | { skipped: string }
+  deadlocks: DeadlockFigure | { skipped: string }
+  fold: FoldFigure
+}
+
+export interface WriteOptions {
+  singleInserts: number
+  bulkRows: number
+  runs: number
+  writers: number
+  writerSeconds: number
+  foldDeltas: number
+}
+
+// Row counters far above the loaded rows', so that generated rows never repeat a loaded one.
+const BULK_BASE = 1_000_000_000_000
+
+function pair(name: string, title: string, rows: number, on: number[], off: number[], target: number): PairFigure {
+  const withMs = median(on)
+  const withoutMs = median(off)
+  return { name, title, rows, withMs, withoutMs, ratio: withMs / withoutMs, target, met: withMs / withoutMs <= target, runs: on.length }
+}
+
+/** One row into a table for the organization on a day: revenue and activities as its admin, AI usage as the server. */
+async function writeOne(db: Db, tenant: GrowthTenant, table: GrowthTable, day: string, i: number): Promise<void> {
+  const admin = tenant.users[0] ?? ''
+  if (table === 'revenue') {
+    await db.insertInto('revenue').values({
+      organization_id: tenant.id, amount: `${10 + (i % 500)}.25`, date: day, category: 'usage', description: 'Tenant growth write',
+    }).execute()
+  } else if (table === 'activities') {
+    await db.insertInto('activities').values({
+      organization_id: tenant.id, type: 'login', metadata: { channel: 'web' }, created_at: `${day}T12:00:00Z`,
+    }).execute()
+  } else {
+    await db.insertInto('ai_usage_log').values({
+      organization_id: tenant.id, user_id: admin, query_id: sql<string>`gen_random_uuid()`, model: AI_MODELS[0] ?? 'gpt-4o',
+      input_tokens: 100 + (i % 50), output_tokens: 40, cost_usd: '0.0021', date: day,
+    }).execute()
+  }
+}
+
+/** A committed transaction as the application writes it: revenue and activities as the admin, AI usage as the server. */
+function asWriter<T>(db: Db, tenant: GrowthTenant, table: GrowthTable, fn: (trx: Db) => Promise<T>): Promise<T> {
+  return table === 'ai_usage_log' ? asService(db, fn, { attempts: 1 }) : asUser(db, tenant.users[0] ?? '', fn, { attempts: 1 })
+}
+
+export async function measureWrites(
+  handle: DbHandle, url: string | undefined, tenant: GrowthTenant, p: GrowthParams, options: WriteOptions, log: (line: string) => void,
+): Promise<WriteFigures> {
+  const db = handle.db
+  const day = p.asOf
+  const result = await db.connection().execute(async (conn) => {
+    // Single-row inserts, the tables in turn, one statement each (rolled back as a whole).
+    const single = (rollups: boolean) => () => rolledBack(conn, async (trx) => {
+      if (!rollups) await setRollupTriggers(trx, false)
+      const t0 = performance.now()
+      for (let i = 0; i < options.singleInserts; i++) {
+        await writeOne(trx, tenant, GROWTH_TABLES[i % GROWTH_TABLES.length] ?? 'revenue', addDays(day, -(i % 30)), i)
+      }
+      return performance.now() - t0
+    })
+    const [s1 = [], s0 = []] = await measureArms([single(true), single(false)], { iterations: options.runs, warmup: 1 })
+    const singleFigure = pair('single_inserts', `${options.singleInserts.toLocaleString('en-US')} single-row inserts (revenue, activities, AI usage in turn)`,
+      options.singleInserts, s1, s0, 1.10)
+    log(`  single-row inserts: ${singleFigure.withMs.toFixed(0)} ms with, ${singleFigure.withoutMs.toFixed(0)} ms without (x${singleFigure.ratio.toFixed(3)})`)
+
+    const bulk: PairFigure[] = []
+    for (const table of GROWTH_TABLES) {
+      const run = (rollups: boolean) => () => rolledBack(conn, async (trx) => {
+        if (!rollups) await setRollupTriggers(trx, false)
+        const t0 = performance.now()
+        await insertRows(trx, tenant, table, BULK_BASE, options.bulkRows, p)
+        return performance.now() - t0
+      })
+      const [b1 = [], b0 = []] = await measureArms([run(true), run(false)], { iterations: options.runs, warmup: 1 })
+      const f = pair(`bulk_${table}`, `bulk insert of ${options.bulkRows.toLocaleString('en-US')} ${table} rows (INSERT ... SELECT)`, options.bulkRows, b1, b0, 1.15)
+      bulk.push(f)
+      log(`  bulk ${table}: ${f.withMs.toFixed(0)} ms with, ${f.withoutMs.toFixed(0)} ms without (x${f.ratio.toFixed(3)})`)
+    }
+    return { single: singleFigure, bulk }
+  })
+
+  let writers: WriteFigures['writers'] = { skipped: 'PostgreSQL only: the embedded database serves one session at a time' }
+  let deadlocks: WriteFigures['deadlocks'] = { skipped: 'PostgreSQL only: the embedded database serves one session at a time' }
+  if (url) {
+    const pool = await createDb({ databaseUrl: url, poolSize: options.writers })
+    try {
+      writers = await measureWriters(db, pool.db, tenant, day, options, log)
+      deadlocks = await measureDeadlocks(db, pool.db, tenant, p, options, log)
+    } finally {
+      await pool.close()
+      await setRollupTriggers(db, true)
+    }
+    // The "without" phases committed rows that no trigger logged: repair the tenant's rollups, as an
+    // operator does after writing with the triggers off.
+    await asSystem(db, (trx) => sql`select * from private.rollups_rebuild(${tenant.id}::uuid)`.execute(trx))
+  }
+  const fold = await measureFold(db, tenant, p, options, log)
+  return { ...result, writers, deadlocks, fold }
+}
+
+interface Burst {
+  commits: number
+  deadlocks: number
+  serializationFailures: number
+  seconds: number
+}
+
+/** writers loops, each running transactions until the time is up; counts commits and conflicts. */
+async function burst(writers: number, seconds: number, tx: (writer: number, i: number) => Promise<void>): Promise<Burst> {
+  const out: Burst = { commits: 0, deadlocks: 0, serializationFailures: 0, seconds }
+  const t0 = performance.now()
+  const deadline = t0 + seconds * 1000
+  await Promise.all(Array.from({ length: writers }, async (_, w) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      try {
+        await tx(w, i)
+        out.commits++
+      } catch (e) {
+        const code = e instanceof TenantryError ? e.code : undefined
+        if (code === '40P01') out.deadlocks++
+        else if (code === '40001') out.serializationFailures++
+        else throw e
+      }
+    }
+  }))
+  out.seconds = (performance.now() - t0) / 1000
+  return out
+}
+
+async function measureWriters(owner: Db, pool: Db, tenant: GrowthTenant, day: string, options: WriteOptions, log: (line: string) => void): Promise<WritersFigure> {
+  const one = (_w: number, i: number): Promise<void> => {
+    const table = GROWTH_TABLES[i % GROWTH_TABLES.length] ?? 'revenue'
+    return asWriter(pool, tenant, table, (trx) => writeOne(trx, tenant, table, day, i))
+  }
+  await burst(options.writers, Math.min(1, options.writerSeconds), one)
+  const phases: Record<'with' | 'without', Burst[]> = { with: [], without: [] }
+  for (const arm of ['with', 'without', 'without', 'with'] as const) {
+    await setRollupTriggers(owner, arm === 'with')
+    phases[arm].push(await burst(options.writers, options.writerSeconds / 2, one))
+  }
+  await setRollupTriggers(owner, true)
+  const tps = (bs: Burst[]): number => bs.reduce((a, b) => a + b.commits, 0) / bs.reduce((a, b) => a + b.seconds, 0)
+  const withTps = tps(phases.with)
+  const withoutTps = tps(phases.without)
+  const errors = [...phases.with, ...phases.without].reduce((a, b) => a + b.deadlocks + b.serializationFailures, 0)
+  log(`  ${options.writers} writers on one organization and day: ${withTps.toFixed(0)} tps with, ${withoutTps.toFixed(0)} without (x${(withTps / withoutTps).toFixed(3)})`)
+  return { writers: options.writers, seconds: options.writerSeconds * 2, withTps, withoutTps, ratio: withTps / withoutTps, target: 0.9, met: withTps / withoutTps >= 0.9, errors }
+}
+
+async function measureDeadlocks(owner: Db, pool: Db, tenant: GrowthTenant, p: GrowthParams, options: WriteOptions, log: (line: string) => void): Promise<DeadlockFigure> {
+  // Three distinct days out of the last ten, in random order, one table per transaction.
+  const three = (tx: (trx: Db, table: GrowthTable, days: string[]) => Promise<void>) => (_w: number, i: number): Promise<void> => {
+    const table = GROWTH_TABLES[i % GROWTH_TABLES.length] ?? 'revenue'
+    const offsets = [...Array(10).keys()].sort(() => Math.random() - 0.5).slice(0, 3)
+    return asWriter(pool, tenant, table, (trx) => tx(trx, table, offsets.map((o) => addDays(p.asOf, -o))))
+  }
+  const run = three(async (trx, table, days) => {
+    for (const [k, d] of days.entries()) await writeOne(trx, tenant, table, d, k)
+  })
+  await setRollupTriggers(owner, false)
+  const off = await burst(options.writers, options.writerSeconds, run)
+  await setRollupTriggers(owner, true)
+  const on = await burst(options.writers, options.writerSeconds, run)
+  log(`  deadlocks, 3 rows on 3 random days per transaction: ${on.deadlocks} in ${on.commits} transactions with, ${off.deadlocks} in ${off.commits} without`)
+  return {
+    writers: options.writers, seconds: on.seconds, transactions: on.commits, deadlocks: on.deadlocks, serializationFailures: on.serializationFailures,
+    without: { transactions: off.commits, deadlocks: off.deadlocks, serializationFailures: off.serializationFailures },
+    target: 0, met: on.deadlocks === 0,
+  }
+}
+
+/** Pending deltas in the rollups' logs (private.<rollup>_deltas, migration 013), seen from inside a transaction. */
+async function pendingDeltas(db: Db): Promise<number> {
+  let n = 0
+  for (const rollup of ROLLUPS) {
+    n += Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(`private.${rollup}_deltas`)}`.execute(db)).rows[0]?.n ?? 0)
+  }
+  return n
+}
+
+/**
+ * Folding: the pending deltas (what the committed writes above left) topped up to foldDeltas by AI usage
+ * inserts whose rows each fall on a different (day, model, user) — one delta per row, as many small
+ * transactions leave them — then private.rollups_merge() timed. All in one transaction rolled back, so
+ * that the embedded database's in-process fold (it waits for the one session) cannot take them first.
+ */
+async function measureFold(db: Db, tenant: GrowthTenant, p: GrowthParams, options: WriteOptions, log: (line: string) => void): Promise<FoldFigure> {
+  return db.connection().execute((conn) => rolledBack(conn, async (trx) => {
+    let pending = await pendingDeltas(trx)
+    const days = Math.round((Date.parse(p.end) - Date.parse(p.start)) / 86_400_000)
+    const keys = days * AI_MODELS.length * tenant.users.length
+    while (pending < options.foldDeltas) {
+      const n = Math.min(100_000, keys, options.foldDeltas - pending)
+      await sql`
+        insert into public.ai_usage_log (user_id, organization_id, query_id, input_tokens, output_tokens, cost_usd, model, date)
+        select (${tenant.users}::uuid[])[1 + (g / ${days * AI_MODELS.length}) % ${tenant.users.length}], ${tenant.id}::uuid, gen_random_uuid(),
+               100, 40, 0.0021, (${AI_MODELS}::text[])[1 + (g / ${days}) % ${AI_MODELS.length}], ${p.start}::date + g % ${days}
+          from generate_series(0, ${n - 1}::int) g`.execute(trx)
+      const now = await pendingDeltas(trx)
+      if (now <= pending) throw new Error('inserting AI usage left no pending delta: are the rollup triggers on?')
+      pending = now
+    }
+    const t0 = performance.now()
+    const r = await sql<{ folded: number }>`select private.rollups_merge() as folded`.execute(trx)
+    const ms = performance.now() - t0
+    const folded = Number(r.rows[0]?.folded ?? 0)
+    const left = await pendingDeltas(trx)
+    log(`  folding ${pending.toLocaleString('en-US')} pending deltas: ${ms.toFixed(0)} ms (folded ${folded.toLocaleString('en-US')}, ${left} left)`)
+    return { pending, folded, ms, msPerDelta: ms / pending, target: FOLD_MS_PER_DELTA, met: ms / pending <= FOLD_MS_PER_DELTA && left === 0, left }
+  }))
+}
