@@ -45,3 +45,8 @@ export {
   monthOf, parseMonth, pruneAuditMonths, pruneRefusal,
   type AuditMaintenanceStep, type AuditPartition, type AuditPruneOptions, type AuditPruneResult,
 } from './flows/audit-partitions.js'
+export {
+  cancelOrganizationDeletion, deleteMyAccount, dueOrganizations, eraseUser, purgeInBatches, purgeOrganizations, purgeOrganizationStep,
+  requestOrganizationDeletion,
+  type DueOrganization, type PurgeInBatchesOptions, type PurgeProgress, type PurgeResult, type PurgeStep,
+} from './flows/offboarding.js'
