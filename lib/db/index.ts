@@ -50,3 +50,8 @@ export {
   requestOrganizationDeletion,
   type DueOrganization, type PurgeInBatchesOptions, type PurgeProgress, type PurgeResult, type PurgeStep,
 } from './flows/offboarding.js'
+export {
+  EXPORT_FORMAT, EXPORT_TABLES, exportOrganization, importOrganization, readManifest, schemaVersion,
+  type ExportManifest, type ExportOptions, type ExportProgress, type ExportTable, type ImportOptions, type ImportProgress, type ImportResult,
+  type ManifestTable,
+} from './flows/export.js'

@@ -21,7 +21,7 @@ create table private.offboarding_settings (
   id boolean primary key default true constraint offboarding_settings_one_row check (id),
   deletion_grace interval not null default interval '30 days'
     constraint offboarding_settings_grace_range check (deletion_grace >= interval '0' and deletion_grace <= interval '366 days'),
-  purge_batch_rows integer not null default 5000
+  purge_batch_rows bigint not null default 5000
     constraint offboarding_settings_batch_range check (purge_batch_rows between 1 and 1000000)
 );
 insert into private.offboarding_settings default values;
@@ -41,6 +41,9 @@ alter table public.organizations add column purge_after timestamptz;
 alter table public.organizations add column purge_started_at timestamptz;
 alter table public.organizations add constraint organizations_deletion_state
   check ((deletion_requested_at is null) = (purge_after is null) and (purge_started_at is null or purge_after is not null)) not valid;
+-- The three columns were added just above, NULL in every row: validation reads organizations (one row
+-- per tenant) once and finds nothing to refuse; a file of its own would buy nothing.
+-- squawk-ignore constraint-missing-not-valid
 alter table public.organizations validate constraint organizations_deletion_state;
 comment on column public.organizations.deletion_requested_at is 'When an admin requested the deletion (public.request_organization_deletion); NULL: not pending deletion.';
 comment on column public.organizations.purge_after is 'End of the grace period: from then on the purge removes the organization; NULL: not pending deletion.';
