@@ -5,15 +5,19 @@ import { register as registerAccept } from './commands/accept.js'
 import { register as registerAudit } from './commands/audit.js'
 import { register as registerDemo } from './commands/demo.js'
 import { register as registerDoctor } from './commands/doctor.js'
+import { register as registerExport } from './commands/export.js'
 import { register as registerGenerate } from './commands/generate.js'
+import { register as registerImport } from './commands/import.js'
 import { register as registerInvite } from './commands/invite.js'
 import { register as registerMembers } from './commands/members.js'
 import { register as registerMigrate } from './commands/migrate.js'
+import { register as registerOrgs } from './commands/orgs.js'
 import { register as registerReset } from './commands/reset.js'
 import { register as registerSeed } from './commands/seed.js'
 import { register as registerSql } from './commands/sql.js'
 import { register as registerStatus } from './commands/status.js'
 import { register as registerToken } from './commands/token.js'
+import { register as registerUsers } from './commands/users.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -40,6 +44,10 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, docto
   registerAccept(program)
   registerMembers(program)
   registerAudit(program)
+  registerOrgs(program)
+  registerUsers(program)
+  registerExport(program)
+  registerImport(program)
   registerDoctor(program)
   registerGenerate(program)
   return program
