@@ -30,13 +30,13 @@ GRANT USAGE ON SCHEMA private TO authenticated, service_role;
 CREATE TABLE private.offboarding_settings (
   id boolean DEFAULT true NOT NULL,
   deletion_grace interval DEFAULT '30 days'::interval NOT NULL,
-  purge_batch_rows integer DEFAULT 5000 NOT NULL,
+  purge_batch_rows bigint DEFAULT 5000 NOT NULL,
   CONSTRAINT offboarding_settings_pkey PRIMARY KEY (id),
   CONSTRAINT offboarding_settings_batch_range CHECK (((purge_batch_rows >= 1) AND (purge_batch_rows <= 1000000))),
   CONSTRAINT offboarding_settings_grace_range CHECK (((deletion_grace >= '00:00:00'::interval) AND (deletion_grace <= '366 days'::interval))),
   CONSTRAINT offboarding_settings_one_row CHECK (id)
 );
-COMMENT ON TABLE private.offboarding_settings IS 'One row: how the deployment offboards. deletion_grace: time between a deletion request and the purge (default 30 days); purge_batch_rows: rows deleted per batch by the purge (default 5000). Changed by the owner: update private.offboarding_settings set deletion_grace = ''7 days''.';
+COMMENT ON TABLE private.offboarding_settings IS 'One row: how the deployment offboards (no policies: the owner''s only, no API role reads or writes it). deletion_grace: time between a deletion request and the purge (default 30 days); purge_batch_rows: rows deleted per batch by the purge (default 5000). Changed by the owner: update private.offboarding_settings set deletion_grace = ''7 days''.';
 COMMENT ON COLUMN private.offboarding_settings.id IS 'Always true: the table has one row.';
 COMMENT ON COLUMN private.offboarding_settings.deletion_grace IS 'Grace period after public.request_organization_deletion(): 0 to 366 days.';
 COMMENT ON COLUMN private.offboarding_settings.purge_batch_rows IS 'Rows per batch (and per transaction, through the CLI or pg_cron) of the purge.';

@@ -138,7 +138,14 @@ Exit codes: 0 purged (also when nothing was due), 1 declined or failed, 2 cannot
 export function register(program: Command): void {
   const { admin } = defaultSeedCast()
   const orgs = program.command('orgs').description("an organization's end: delete (grace period), restore, purge")
-    .addHelpText('after', '\nSee docs/offboarding.md for what is deleted when and what stays.')
+    .addHelpText('after', `
+See docs/offboarding.md for what is deleted when and what stays.
+
+Examples:
+  $ tenantry orgs delete --as ${admin} --confirm-name "<the organization's name>"
+  $ tenantry orgs purge --dry-run
+
+Exit codes: 0 success, 1 refused or failed, 2 cannot connect; each subcommand's --help has its own.`)
   registerDelete(orgs, admin)
   registerRestore(orgs, admin)
   registerPurge(orgs)

@@ -54,5 +54,10 @@ Exit codes: 0 erased, 1 unknown user, refused, declined or failed, 2 cannot conn
 export function register(program: Command): void {
   const { member } = defaultSeedCast()
   const users = program.command('users').description('people: erase one (GDPR Art. 17)')
+    .addHelpText('after', `
+Examples:
+  $ tenantry users erase ${member}
+
+Exit codes: 0 success, 1 refused or failed, 2 cannot connect; each subcommand's --help has its own.`)
   registerErase(users, member)
 }

@@ -28,7 +28,7 @@ insert into private.offboarding_settings default values;
 alter table private.offboarding_settings enable row level security;
 revoke all on private.offboarding_settings from public, anon, authenticated, service_role;
 comment on table private.offboarding_settings is
-  'One row: how the deployment offboards. deletion_grace: time between a deletion request and the purge (default 30 days); purge_batch_rows: rows deleted per batch by the purge (default 5000). Changed by the owner: update private.offboarding_settings set deletion_grace = ''7 days''.';
+  'One row: how the deployment offboards (no policies: the owner''s only, no API role reads or writes it). deletion_grace: time between a deletion request and the purge (default 30 days); purge_batch_rows: rows deleted per batch by the purge (default 5000). Changed by the owner: update private.offboarding_settings set deletion_grace = ''7 days''.';
 comment on column private.offboarding_settings.id is 'Always true: the table has one row.';
 comment on column private.offboarding_settings.deletion_grace is 'Grace period after public.request_organization_deletion(): 0 to 366 days.';
 comment on column private.offboarding_settings.purge_batch_rows is 'Rows per batch (and per transaction, through the CLI or pg_cron) of the purge.';
