@@ -710,24 +710,6 @@ COMMENT ON FUNCTION private.audit_logs_prune(p_before date) IS 'Retention: detac
 REVOKE ALL ON FUNCTION private.audit_logs_prune(p_before date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.audit_logs_prune(p_before date) TO service_role;
 
-CREATE OR REPLACE FUNCTION private.audit_logs_scrub_only()
- RETURNS trigger
- LANGUAGE plpgsql
- SET search_path TO ''
-AS $function$
-begin
-  if (to_jsonb(new) - '{old_data,new_data}'::text[]) is distinct from (to_jsonb(old) - '{old_data,new_data}'::text[])
-     or not private.audit_scrubbed_only(old.old_data, new.old_data)
-     or not private.audit_scrubbed_only(old.new_data, new.new_data) then
-    raise exception 'audit_logs is append-only: an erasure may only blank email, full_name and avatar_url'
-      using errcode = '42501', table = 'audit_logs';
-  end if;
-  return new;
-end
-$function$;
-COMMENT ON FUNCTION private.audit_logs_scrub_only() IS 'BEFORE UPDATE row trigger of the audit trail: only personal keys may be blanked, nothing else changes.';
-REVOKE ALL ON FUNCTION private.audit_logs_scrub_only() FROM PUBLIC, anon, authenticated, service_role;
-
 CREATE OR REPLACE FUNCTION private.audit_logs_sweep_default()
  RETURNS TABLE(partition_name text, moved bigint)
  LANGUAGE plpgsql
@@ -797,24 +779,6 @@ end
 $function$;
 COMMENT ON FUNCTION private.audit_profile() IS 'AFTER UPDATE/DELETE row trigger on profiles: audits a change of role or organization (filed under the organization left, else the one joined) and the deletion of a profile (under its organization).';
 REVOKE ALL ON FUNCTION private.audit_profile() FROM PUBLIC, anon, authenticated, service_role;
-
-CREATE OR REPLACE FUNCTION private.audit_scrubbed_only(p_before jsonb, p_after jsonb)
- RETURNS boolean
- LANGUAGE sql
- IMMUTABLE
- SET search_path TO ''
-AS $function$
-    select p_before is not distinct from p_after
-        or (p_before is not null and p_after is not null
-            and (p_before - '{email,full_name,avatar_url}'::text[]) = (p_after - '{email,full_name,avatar_url}'::text[])
-            and not exists (select 1 from pg_catalog.jsonb_each(p_after) e
-                             where e.key in ('email', 'full_name', 'avatar_url')
-                               and e.value <> 'null'::jsonb and e.value is distinct from p_before -> e.key)
-            and (select pg_catalog.array_agg(k order by k) from pg_catalog.jsonb_object_keys(p_before) k)
-                = (select pg_catalog.array_agg(k order by k) from pg_catalog.jsonb_object_keys(p_after) k))
-  $function$;
-COMMENT ON FUNCTION private.audit_scrubbed_only(p_before jsonb, p_after jsonb) IS 'Whether p_after is p_before with at most email, full_name and avatar_url set to JSON null.';
-REVOKE ALL ON FUNCTION private.audit_scrubbed_only(p_before jsonb, p_after jsonb) FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.audit_update()
  RETURNS trigger
@@ -2495,6 +2459,7 @@ COMMENT ON TRIGGER profiles_on_auth_user_created ON auth.users IS 'Creates the p
 CREATE TRIGGER profiles_on_auth_user_deleted BEFORE DELETE ON auth.users
   FOR EACH ROW
   EXECUTE FUNCTION private.handle_user_deleted();
+COMMENT ON TRIGGER profiles_on_auth_user_deleted ON auth.users IS 'Deletes the profile and scrubs the user''s email and name from the trail (private.handle_user_deleted).';
 CREATE TRIGGER profiles_on_auth_user_email_changed AFTER UPDATE OF email ON auth.users
   FOR EACH ROW WHEN (old.email::text IS DISTINCT FROM new.email::text)
   EXECUTE FUNCTION private.handle_user_email_change();
@@ -2550,10 +2515,6 @@ CREATE TRIGGER audit_logs_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON pub
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.audit_logs_append_only();
 COMMENT ON TRIGGER audit_logs_append_only ON public.audit_logs IS 'Refuses UPDATE, DELETE and TRUNCATE, for everyone.';
-CREATE TRIGGER audit_logs_scrub_only BEFORE UPDATE ON public.audit_logs
-  FOR EACH ROW
-  EXECUTE FUNCTION private.audit_logs_scrub_only();
-COMMENT ON TRIGGER audit_logs_scrub_only ON public.audit_logs IS 'The one sanctioned UPDATE of the trail (private.scrub_user_from_audit) may only set email, full_name and avatar_url of old_data/new_data to null.';
 
 CREATE TRIGGER customers_audit_delete AFTER DELETE ON public.customers REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT

@@ -367,39 +367,6 @@ begin
 end
 $$;
 
--- What an erasure may change in a row's old_data/new_data: the personal keys, set to JSON null.
-create function private.audit_scrubbed_only(p_before jsonb, p_after jsonb) returns boolean
-  language sql immutable set search_path = ''
-  as $$
-    select p_before is not distinct from p_after
-        or (p_before is not null and p_after is not null
-            and (p_before - '{email,full_name,avatar_url}'::text[]) = (p_after - '{email,full_name,avatar_url}'::text[])
-            and not exists (select 1 from pg_catalog.jsonb_each(p_after) e
-                             where e.key in ('email', 'full_name', 'avatar_url')
-                               and e.value <> 'null'::jsonb and e.value is distinct from p_before -> e.key)
-            and (select pg_catalog.array_agg(k order by k) from pg_catalog.jsonb_object_keys(p_before) k)
-                = (select pg_catalog.array_agg(k order by k) from pg_catalog.jsonb_object_keys(p_after) k))
-  $$;
-
--- Row-level, on every partition: even the sanctioned statement can only blank personal keys.
-create function private.audit_logs_scrub_only() returns trigger
-  language plpgsql set search_path = ''
-  as $$
-begin
-  if (to_jsonb(new) - '{old_data,new_data}'::text[]) is distinct from (to_jsonb(old) - '{old_data,new_data}'::text[])
-     or not private.audit_scrubbed_only(old.old_data, new.old_data)
-     or not private.audit_scrubbed_only(old.new_data, new.new_data) then
-    raise exception 'audit_logs is append-only: an erasure may only blank email, full_name and avatar_url'
-      using errcode = '42501', table = 'audit_logs';
-  end if;
-  return new;
-end
-$$;
-create trigger audit_logs_scrub_only before update on public.audit_logs
-  for each row execute function private.audit_logs_scrub_only();
-comment on trigger audit_logs_scrub_only on public.audit_logs is
-  'The one sanctioned UPDATE of the trail (private.scrub_user_from_audit) may only set email, full_name and avatar_url of old_data/new_data to null.';
-
 -- Blanks a user's personal data in the whole trail: their profile's rows (by record_id: every email,
 -- name and avatar it ever had) and invitations addressed to their email. Reads every partition (no
 -- index serves record_id or the jsonb): seconds on a trail of millions of rows, for a rare event.
@@ -558,6 +525,15 @@ end
 $$;
 create trigger profiles_on_auth_user_deleted before delete on auth.users
   for each row execute function private.handle_user_deleted();
+-- Commenting a trigger needs ownership of its table: not on Supabase, where GoTrue owns auth.users (004).
+do $comment$
+begin
+  if pg_catalog.pg_has_role((select c.relowner from pg_catalog.pg_class c where c.oid = 'auth.users'::regclass), 'USAGE') then
+    comment on trigger profiles_on_auth_user_deleted on auth.users is
+      'Deletes the profile and scrubs the user''s email and name from the trail (private.handle_user_deleted).';
+  end if;
+end
+$comment$;
 
 -- ============================================================================
 -- PURGE
@@ -700,8 +676,7 @@ $$;
 revoke all on function
   private.organizations_deletion_guard(), private.member_org_id(), private.refuse_pending_organization(uuid, text),
   private.refuse_if_caller_pending(text), private.refuse_pending_organization_writes(), private.refuse_pending_organization_row(),
-  private.request_organization_deletion(text), private.cancel_organization_deletion(), private.audit_scrubbed_only(jsonb, jsonb),
-  private.audit_logs_scrub_only(), private.scrub_user_from_audit(uuid, text), private.erase_user_trail(uuid, text, uuid),
+  private.request_organization_deletion(text), private.cancel_organization_deletion(), private.scrub_user_from_audit(uuid, text), private.erase_user_trail(uuid, text, uuid),
   private.erase_user(uuid), private.delete_my_account(), private.handle_user_deleted(), private.purge_tables(),
   private.purge_organization_step(uuid, timestamptz, integer), private.purge_organizations(timestamptz)
   from public, anon, authenticated, service_role;
@@ -728,8 +703,6 @@ comment on function private.refuse_pending_organization_writes() is 'AFTER INSER
 comment on function private.refuse_pending_organization_row() is 'BEFORE row trigger: refuses a row of an organization pending deletion (55000).';
 comment on function private.request_organization_deletion(text) is 'Implements public.request_organization_deletion().';
 comment on function private.cancel_organization_deletion() is 'Implements public.cancel_organization_deletion().';
-comment on function private.audit_scrubbed_only(jsonb, jsonb) is 'Whether p_after is p_before with at most email, full_name and avatar_url set to JSON null.';
-comment on function private.audit_logs_scrub_only() is 'BEFORE UPDATE row trigger of the audit trail: only personal keys may be blanked, nothing else changes.';
 comment on function private.scrub_user_from_audit(uuid, text) is 'Blanks email, full_name and avatar_url in the audit rows of the user''s profile and email in those of invitations to their address; the one sanctioned UPDATE of the trail. Owner only.';
 comment on function private.erase_user_trail(uuid, text, uuid) is 'Deletes invitations to the address, scrubs the trail (private.scrub_user_from_audit) and files an erasure row (no personal data) per organization concerned.';
 comment on function private.erase_user(uuid) is 'Implements public.erase_user().';
