@@ -7,6 +7,7 @@ import { integerOption } from '../cli/commands/seed.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
 import { defaultAuditPartitionsOptions, renderAuditPartitions, runAuditPartitionsBench } from './audit-partitions.js'
 import { type BenchOptions, defaultOptions, runBench } from './index.js'
+import { defaultOffboardingOptions, renderOffboarding, runOffboardingBench } from './offboarding.js'
 import { renderTables, resultFileName } from './report.js'
 
 function positiveNumber(value: string): number {
@@ -38,7 +39,25 @@ const program = new Command('bench')
   .option('--quiet', 'no progress lines')
   .option('--audit-partitions', 'run only the audit trail section (issue 15: partitioned trail at scale; bench/audit-partitions.ts)')
   .option('--audit-trail-rows <n>', 'rows of that trail (default 10,000,000 on a server, 2,000,000 embedded)', integerOption(1000))
+  .option('--offboarding', 'run only the offboarding section (issue 21: purge and export of a large organization; bench/offboarding.ts)')
+  .option('--offboarding-rows <n>', 'rows per tenant table of the organization purged (default 1,000,000)', integerOption(100))
+  .option('--purge-batch-rows <n>', 'rows per purge batch (default 5,000)', integerOption(1))
   .parse()
+
+if (program.opts<{ offboarding?: boolean }>().offboarding) {
+  const a = program.opts<{ offboardingRows?: number; purgeBatchRows?: number; quiet?: boolean; out: string }>()
+  const defaults = defaultOffboardingOptions(process.env.DATABASE_URL)
+  const result = await runOffboardingBench({
+    ...defaults, rows: a.offboardingRows ?? defaults.rows, batchRows: a.purgeBatchRows ?? defaults.batchRows,
+    log: a.quiet ? () => {} : (line) => console.error(line),
+  }, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim())
+  console.log(renderOffboarding(result))
+  mkdirSync(a.out, { recursive: true })
+  const file = join(a.out, `${result.date.slice(0, 19).replaceAll(':', '-')}-offboarding-${result.database.kind === 'embedded' ? 'embedded' : 'pg'}.json`)
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
+  console.log(`wrote ${file}`)
+  process.exit(0)
+}
 
 if (program.opts<{ auditPartitions?: boolean }>().auditPartitions) {
   const a = program.opts<{ auditTrailRows?: number; iterations?: number; quiet?: boolean; out: string }>()
