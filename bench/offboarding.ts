@@ -47,8 +47,8 @@ export interface OffboardingResult {
   helpers: { name: string; before015Us: number; nowUs: number; ratio: number }[]
   purge: {
     seconds: number; batches: number; rows: number; rowsPerSecond: number
-    /** The other tenant's read + write while the purge ran. */
-    otherTenant: { queries: number; medianMs: number; maxMs: number }
+    /** The other tenant's read + write while the purge ran, and before it (baseline, same statements). */
+    otherTenant: { queries: number; medianMs: number; maxMs: number; baselineMedianMs: number; baselineMaxMs: number }
     /** Samples of pg_locks with a waiting lock (server only; null embedded), and how many found one. */
     lockSamples: number | null
     lockWaitsSeen: number | null
@@ -158,6 +158,8 @@ export async function runOffboardingBench(options: OffboardingOptions, command: 
     // Purge, with the other tenant at work meanwhile.
     await asUser(db, ids.adminId, (trx) => requestOrganizationDeletion(trx, 'Bench Purged'))
     const asOf = new Date(Date.now() + 31 * 86_400_000)
+    const baseline: number[] = []
+    for (let i = 0; i < 20; i++) baseline.push(await otherTenantQuery(db, ids.otherAdminId, ids.otherOrgId))
     const latencies: number[] = []
     let lockSamples: number | null = null
     let lockWaitsSeen: number | null = null
@@ -204,7 +206,10 @@ export async function runOffboardingBench(options: OffboardingOptions, command: 
       helpers,
       purge: {
         seconds: purgeSeconds, batches: result.batches, rows: result.rows, rowsPerSecond: result.rows / purgeSeconds,
-        otherTenant: { queries: latencies.length, medianMs: median(latencies), maxMs: Math.max(...latencies) },
+        otherTenant: {
+          queries: latencies.length, medianMs: median(latencies), maxMs: Math.max(...latencies),
+          baselineMedianMs: median(baseline), baselineMaxMs: Math.max(...baseline),
+        },
         lockSamples, lockWaitsSeen,
       },
       seconds: (performance.now() - started) / 1000,
@@ -226,10 +231,11 @@ export function renderOffboarding(r: OffboardingResult): string {
     '| ---: | ---: | ---: | ---: | ---: |',
     `| ${f(r.export.rows)} | ${f(r.export.seconds, 1)} | ${f(r.export.rowsPerSecond)} | ${f(r.export.rssStartMb)} | ${f(r.export.rssPeakMb)} |`,
     '',
-    '| purge rows | batches | seconds | rows/s | other tenant: queries | median (ms) | max (ms) | lock waits seen / samples |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| purge rows | batches | seconds | rows/s | other tenant: queries | median (ms) | max (ms) | before the purge: median / max (ms) | lock waits seen / samples |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     `| ${f(r.purge.rows)} | ${f(r.purge.batches)} | ${f(r.purge.seconds, 1)} | ${f(r.purge.rowsPerSecond)} | ${r.purge.otherTenant.queries} | ` +
-      `${f(r.purge.otherTenant.medianMs, 2)} | ${f(r.purge.otherTenant.maxMs, 1)} | ${r.purge.lockSamples === null ? 'n/a (one session)' : `${r.purge.lockWaitsSeen} / ${r.purge.lockSamples}`} |`,
+      `${f(r.purge.otherTenant.medianMs, 2)} | ${f(r.purge.otherTenant.maxMs, 1)} | ` +
+      `${f(r.purge.otherTenant.baselineMedianMs, 2)} / ${f(r.purge.otherTenant.baselineMaxMs, 1)} | ${r.purge.lockSamples === null ? 'n/a (one session)' : `${r.purge.lockWaitsSeen} / ${r.purge.lockSamples}`} |`,
     '',
     '| helper | 001 (µs/call) | 015 (µs/call) | ratio |',
     '| --- | ---: | ---: | ---: |',
