@@ -7,8 +7,9 @@
 //   - the membership helpers private.current_org_id() / admin_org_id() as 015 made them (one more probe of
 //     organizations) against 001's definition: time per call;
 //   - the purge in batches (purgeInBatches, one transaction per batch): time, batches, rows/s; meanwhile
-//     the other tenant's admin reads and writes in a loop (on a server from a second connection; embedded,
-//     which has one session, between batches), and on a server pg_locks is sampled for waiting locks.
+//     the other tenant's admin reads and writes in a loop from a second connection, and pg_locks is
+//     sampled for waiting locks (on a server; the embedded database has one session: there another
+//     tenant's statement waits for the batch in progress, so the batch times are the figure).
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -47,6 +48,8 @@ export interface OffboardingResult {
   helpers: { name: string; before015Us: number; nowUs: number; ratio: number }[]
   purge: {
     seconds: number; batches: number; rows: number; rowsPerSecond: number
+    /** Time of one batch (its transaction): what a statement waiting behind it waits at most, embedded. */
+    batchMedianMs: number; batchMaxMs: number
     /** The other tenant's read + write while the purge ran, and before it (baseline, same statements). */
     otherTenant: { queries: number; medianMs: number; maxMs: number; baselineMedianMs: number; baselineMaxMs: number }
     /** Samples of pg_locks with a waiting lock (server only; null embedded), and how many found one. */
@@ -163,11 +166,19 @@ export async function runOffboardingBench(options: OffboardingOptions, command: 
     const latencies: number[] = []
     let lockSamples: number | null = null
     let lockWaitsSeen: number | null = null
+    const batchMs: number[] = []
+    let last = performance.now()
+    const onBatch = (): void => {
+      const now = performance.now()
+      batchMs.push(now - last)
+      last = now
+    }
     const p0 = performance.now()
+    last = p0
     let result
     if (handle.kind === 'embedded') {
-      // One session: the other tenant's statement runs between two batches, after waiting for the current one.
-      result = await purgeInBatches(db, { asOf, batchRows: options.batchRows })
+      // One session: another tenant's statement waits for the batch in progress (batchMaxMs); measured after.
+      result = await purgeInBatches(db, { asOf, batchRows: options.batchRows, onBatch })
       for (let i = 0; i < 20; i++) latencies.push(await otherTenantQuery(db, ids.otherAdminId, ids.otherOrgId))
     } else {
       let running = true
@@ -185,7 +196,7 @@ export async function runOffboardingBench(options: OffboardingOptions, command: 
         }
       })()
       try {
-        result = await purgeInBatches(db, { asOf, batchRows: options.batchRows })
+        result = await purgeInBatches(db, { asOf, batchRows: options.batchRows, onBatch })
       } finally {
         running = false
         await Promise.all([other, watcher])
@@ -206,6 +217,7 @@ export async function runOffboardingBench(options: OffboardingOptions, command: 
       helpers,
       purge: {
         seconds: purgeSeconds, batches: result.batches, rows: result.rows, rowsPerSecond: result.rows / purgeSeconds,
+        batchMedianMs: median(batchMs), batchMaxMs: Math.max(...batchMs),
         otherTenant: {
           queries: latencies.length, medianMs: median(latencies), maxMs: Math.max(...latencies),
           baselineMedianMs: median(baseline), baselineMaxMs: Math.max(...baseline),
@@ -231,9 +243,10 @@ export function renderOffboarding(r: OffboardingResult): string {
     '| ---: | ---: | ---: | ---: | ---: |',
     `| ${f(r.export.rows)} | ${f(r.export.seconds, 1)} | ${f(r.export.rowsPerSecond)} | ${f(r.export.rssStartMb)} | ${f(r.export.rssPeakMb)} |`,
     '',
-    '| purge rows | batches | seconds | rows/s | other tenant: queries | median (ms) | max (ms) | before the purge: median / max (ms) | lock waits seen / samples |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-    `| ${f(r.purge.rows)} | ${f(r.purge.batches)} | ${f(r.purge.seconds, 1)} | ${f(r.purge.rowsPerSecond)} | ${r.purge.otherTenant.queries} | ` +
+    '| purge rows | batches | seconds | rows/s | batch median / max (ms) | other tenant: queries | median (ms) | max (ms) | before the purge: median / max (ms) | lock waits seen / samples |',
+    '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- |',
+    `| ${f(r.purge.rows)} | ${f(r.purge.batches)} | ${f(r.purge.seconds, 1)} | ${f(r.purge.rowsPerSecond)} | ` +
+      `${f(r.purge.batchMedianMs, 0)} / ${f(r.purge.batchMaxMs, 0)} | ${r.purge.otherTenant.queries} | ` +
       `${f(r.purge.otherTenant.medianMs, 2)} | ${f(r.purge.otherTenant.maxMs, 1)} | ` +
       `${f(r.purge.otherTenant.baselineMedianMs, 2)} / ${f(r.purge.otherTenant.baselineMaxMs, 1)} | ${r.purge.lockSamples === null ? 'n/a (one session)' : `${r.purge.lockWaitsSeen} / ${r.purge.lockSamples}`} |`,
     '',

@@ -13,6 +13,7 @@ it('bench --offboarding runs end to end on a tiny organization', async () => {
   // Two audit rows more than built: the deletion request and the start of the purge.
   assert.equal(r.purge.rows, 1200 + r.build.auditRows + 2)
   assert.ok(r.purge.batches >= 12, `batches: ${r.purge.batches}`)
+  assert.ok(r.purge.batchMaxMs >= r.purge.batchMedianMs && r.purge.batchMedianMs > 0)
   assert.ok(r.purge.otherTenant.queries > 0 && Number.isFinite(r.purge.otherTenant.maxMs))
   assert.ok(r.helpers.every((h) => h.before015Us > 0 && h.nowUs > 0))
   assert.match(renderOffboarding(r), /purge rows/)
