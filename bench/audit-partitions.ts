@@ -76,7 +76,8 @@ export interface AuditPartitionsResult {
 
 type Db = Kysely<Database>
 
-async function openDatabase(url: string | undefined): Promise<{ handle: DbHandle; location: string; drop(): Promise<void> }> {
+/** A database of its own: embedded in memory, or a new database on the server at url (drop() removes it). The offboarding bench uses it too. */
+export async function openDatabase(url: string | undefined): Promise<{ handle: DbHandle; location: string; drop(): Promise<void> }> {
   if (!url) return { handle: await createDb({ dataDir: 'memory://' }), location: 'memory://', drop: async () => {} }
   const name = `tenantry_bench_audit_${process.pid}_${randomBytes(3).toString('hex')}`
   const admin = new pg.Client({ connectionString: url })

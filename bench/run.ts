@@ -7,8 +7,9 @@ import { integerOption } from '../cli/helpers.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
 import { defaultAuditPartitionsOptions, renderAuditPartitions, runAuditPartitionsBench } from './audit-partitions.js'
 import { type BenchOptions, defaultOptions, runBench } from './index.js'
-import { defaultTenantGrowthOptions, renderTenantGrowth, runTenantGrowthBench } from './tenant-growth.js'
+import { defaultOffboardingOptions, renderOffboarding, runOffboardingBench } from './offboarding.js'
 import { renderTables, resultFileName } from './report.js'
+import { defaultTenantGrowthOptions, renderTenantGrowth, runTenantGrowthBench } from './tenant-growth.js'
 
 function positiveNumber(value: string): number {
   const x = Number(value)
@@ -17,7 +18,7 @@ function positiveNumber(value: string): number {
 }
 
 const program = new Command('bench')
-  .description('tenantry benchmark: RLS overhead, tenant scaling, audit cost, seeding, embedded start; --audit-partitions and --tenant-growth run a section of their own')
+  .description('tenantry benchmark: RLS overhead, tenant scaling, audit cost, seeding, embedded start; --audit-partitions, --tenant-growth and --offboarding run a section of their own')
   .option('--scale <x>', 'multiply the default sizes (1,000 orgs, 200,000 customers, 1,000,000 revenue rows and activities)', positiveNumber, 1)
   .option('--orgs <n>', 'organizations', integerOption(3, 100_000))
   .option('--customers <n>', 'customers', integerOption(10))
@@ -42,37 +43,51 @@ const program = new Command('bench')
   .option('--tenant-growth', 'run only the tenant growth section (issue 20: dashboards of a small tenant and a big one at x1, x10, x100; bench/tenant-growth.ts)')
   .option('--tenant-growth-rows <n>', "the small tenant's rows per table (default 30,000 x --scale on a server, a tenth of that embedded; the big one reaches 100x)", integerOption(100))
   .option('--tenant-growth-ops <n>', 'with --tenant-growth: the correctness long run, n random writes then every dashboard function against the raw rows (seed: --seed)', integerOption(1))
+  .option('--offboarding', 'run only the offboarding section (issue 21: purge and export of a large organization; bench/offboarding.ts)')
+  .option('--offboarding-rows <n>', 'rows per tenant table of the organization purged (default 1,000,000)', integerOption(100))
+  .option('--purge-batch-rows <n>', 'rows per purge batch (default 5,000)', integerOption(1))
   .parse()
 
-if (program.opts<{ tenantGrowth?: boolean }>().tenantGrowth) {
-  const a = program.opts<{ scale: number; tenantGrowthRows?: number; tenantGrowthOps?: number; seed?: number; iterations?: number; quiet?: boolean; out: string }>()
-  const defaults = defaultTenantGrowthOptions(process.env.DATABASE_URL, a.scale)
-  const result = await runTenantGrowthBench({
-    ...defaults, smallRows: a.tenantGrowthRows ?? defaults.smallRows, iterations: a.iterations ?? defaults.iterations,
-    ops: a.tenantGrowthOps ?? 0, seed: a.seed ?? defaults.seed,
-    log: a.quiet ? () => {} : (line) => console.error(line),
-  }, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim())
-  console.log(renderTenantGrowth(result))
-  mkdirSync(a.out, { recursive: true })
-  const file = join(a.out, `${result.date.slice(0, 19).replaceAll(':', '-')}-tenant-growth-${result.database.kind === 'embedded' ? 'embedded' : 'pg'}.json`)
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim()
+const log = program.opts<{ quiet?: boolean }>().quiet ? () => {} : (line: string) => console.error(line)
+
+/** A section's result: its table on stdout, its JSON in --out, then the process ends. */
+function writeSection(name: string, result: { date: string; database: { kind: string } }, rendered: string): never {
+  const out = program.opts<{ out: string }>().out
+  console.log(rendered)
+  mkdirSync(out, { recursive: true })
+  const file = join(out, `${result.date.slice(0, 19).replaceAll(':', '-')}-${name}-${result.database.kind === 'embedded' ? 'embedded' : 'pg'}.json`)
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
   console.log(`wrote ${file}`)
   process.exit(0)
 }
 
+if (program.opts<{ offboarding?: boolean }>().offboarding) {
+  const a = program.opts<{ offboardingRows?: number; purgeBatchRows?: number }>()
+  const defaults = defaultOffboardingOptions(process.env.DATABASE_URL)
+  const result = await runOffboardingBench({
+    ...defaults, rows: a.offboardingRows ?? defaults.rows, batchRows: a.purgeBatchRows ?? defaults.batchRows, log,
+  }, command)
+  writeSection('offboarding', result, renderOffboarding(result))
+}
+
+if (program.opts<{ tenantGrowth?: boolean }>().tenantGrowth) {
+  const a = program.opts<{ scale: number; tenantGrowthRows?: number; tenantGrowthOps?: number; seed?: number; iterations?: number }>()
+  const defaults = defaultTenantGrowthOptions(process.env.DATABASE_URL, a.scale)
+  const result = await runTenantGrowthBench({
+    ...defaults, smallRows: a.tenantGrowthRows ?? defaults.smallRows, iterations: a.iterations ?? defaults.iterations,
+    ops: a.tenantGrowthOps ?? 0, seed: a.seed ?? defaults.seed, log,
+  }, command)
+  writeSection('tenant-growth', result, renderTenantGrowth(result))
+}
+
 if (program.opts<{ auditPartitions?: boolean }>().auditPartitions) {
-  const a = program.opts<{ auditTrailRows?: number; iterations?: number; quiet?: boolean; out: string }>()
+  const a = program.opts<{ auditTrailRows?: number; iterations?: number }>()
   const defaults = defaultAuditPartitionsOptions(process.env.DATABASE_URL)
   const result = await runAuditPartitionsBench({
-    ...defaults, rows: a.auditTrailRows ?? defaults.rows, iterations: a.iterations ?? defaults.iterations,
-    log: a.quiet ? () => {} : (line) => console.error(line),
-  }, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim())
-  console.log(renderAuditPartitions(result))
-  mkdirSync(a.out, { recursive: true })
-  const file = join(a.out, `${result.date.slice(0, 19).replaceAll(':', '-')}-audit-partitions-${result.database.kind === 'embedded' ? 'embedded' : 'pg'}.json`)
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
-  console.log(`wrote ${file}`)
-  process.exit(0)
+    ...defaults, rows: a.auditTrailRows ?? defaults.rows, iterations: a.iterations ?? defaults.iterations, log,
+  }, command)
+  writeSection('audit-partitions', result, renderAuditPartitions(result))
 }
 
 const o = program.opts<{
@@ -100,7 +115,7 @@ const options: BenchOptions = {
   // The embedded start is a figure of the embedded database: measured on embedded runs only by default.
   startRuns: o.startRuns ?? (process.env.DATABASE_URL ? 0 : d.startRuns),
   keepDatabase: o.keepDb ?? false,
-  log: o.quiet ? () => {} : (line) => console.error(line),
+  log,
 }
 if (process.env.DATABASE_URL) options.databaseUrl = process.env.DATABASE_URL
 
@@ -108,5 +123,5 @@ const result = await runBench(options)
 console.log(renderTables(result))
 mkdirSync(o.out, { recursive: true })
 const file = join(o.out, resultFileName(result))
-writeFileSync(file, `${JSON.stringify({ command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), ...result }, null, 2)}\n`)
+writeFileSync(file, `${JSON.stringify({ command, ...result }, null, 2)}\n`)
 console.log(`wrote ${file}`)

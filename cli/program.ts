@@ -6,10 +6,13 @@ import { register as registerAudit } from './commands/audit.js'
 import { register as registerDashboard } from './commands/dashboard.js'
 import { register as registerDemo } from './commands/demo.js'
 import { register as registerDoctor } from './commands/doctor.js'
+import { register as registerExport } from './commands/export.js'
 import { register as registerGenerate } from './commands/generate.js'
+import { register as registerImport } from './commands/import.js'
 import { register as registerInvite } from './commands/invite.js'
 import { register as registerMembers } from './commands/members.js'
 import { register as registerMigrate } from './commands/migrate.js'
+import { register as registerOrgs } from './commands/orgs.js'
 import { register as registerReset } from './commands/reset.js'
 import { register as registerRollups } from './commands/rollups.js'
 import { register as registerSeed } from './commands/seed.js'
@@ -46,6 +49,9 @@ Exit codes: 0 success, 1 error, 2 cannot connect, 130 interrupted; status, docto
   registerDashboard(program)
   registerAudit(program)
   registerRollups(program)
+  registerOrgs(program)
+  registerExport(program)
+  registerImport(program)
   registerDoctor(program)
   registerGenerate(program)
   return program

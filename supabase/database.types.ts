@@ -257,22 +257,31 @@ export type Database = {
       organizations: {
         Row: {
           created_at: string
+          deletion_requested_at: string | null
           id: string
           name: string
+          purge_after: string | null
+          purge_started_at: string | null
           slug: string
           updated_at: string
         }
         Insert: {
           created_at?: string
+          deletion_requested_at?: string | null
           id?: string
           name: string
+          purge_after?: string | null
+          purge_started_at?: string | null
           slug: string
           updated_at?: string
         }
         Update: {
           created_at?: string
+          deletion_requested_at?: string | null
           id?: string
           name?: string
+          purge_after?: string | null
+          purge_started_at?: string | null
           slug?: string
           updated_at?: string
         }
@@ -402,6 +411,10 @@ export type Database = {
     }
     Functions: {
       accept_invitation: { Args: { token: string }; Returns: string }
+      cancel_organization_deletion: {
+        Args: Record<PropertyKey, never>
+        Returns: undefined
+      }
       create_organization: {
         Args: { name: string; slug: string }
         Returns: string
@@ -508,6 +521,10 @@ export type Database = {
         Args: { invitation_id: string }
         Returns: undefined
       }
+      delete_my_account: {
+        Args: Record<PropertyKey, never>
+        Returns: undefined
+      }
       deleted_activities: {
         Args: Record<PropertyKey, never>
         Returns: {
@@ -569,6 +586,7 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      erase_user: { Args: { target: string }; Returns: undefined }
       invite_member: {
         Args: { email: string; role?: string; valid_for?: string }
         Returns: {
@@ -593,6 +611,10 @@ export type Database = {
         }[]
       }
       remove_member: { Args: { user_id: string }; Returns: undefined }
+      request_organization_deletion: {
+        Args: { confirm_name: string }
+        Returns: string
+      }
       restore: { Args: { id: string; table_name: string }; Returns: boolean }
       revoke_invitation: { Args: { invitation_id: string }; Returns: undefined }
       search_activities: {

@@ -73,6 +73,20 @@ CREATE TABLE private.ai_usage_daily_deltas (
 );
 COMMENT ON TABLE private.ai_usage_daily_deltas IS 'no policies: append-only log of signed changes to private.ai_usage_daily (ai_usage_log_rollup_* triggers), folded by private.rollups_merge.';
 
+CREATE TABLE private.offboarding_settings (
+  id boolean DEFAULT true NOT NULL,
+  deletion_grace interval DEFAULT '30 days'::interval NOT NULL,
+  purge_batch_rows bigint DEFAULT 5000 NOT NULL,
+  CONSTRAINT offboarding_settings_pkey PRIMARY KEY (id),
+  CONSTRAINT offboarding_settings_batch_range CHECK (((purge_batch_rows >= 1) AND (purge_batch_rows <= 1000000))),
+  CONSTRAINT offboarding_settings_grace_range CHECK (((deletion_grace >= '00:00:00'::interval) AND (deletion_grace <= '366 days'::interval))),
+  CONSTRAINT offboarding_settings_one_row CHECK (id)
+);
+COMMENT ON TABLE private.offboarding_settings IS 'One row: how the deployment offboards (no policies: the owner''s only, no API role reads or writes it). deletion_grace: time between a deletion request and the purge (default 30 days); purge_batch_rows: rows deleted per batch by the purge (default 5000). Changed by the owner: update private.offboarding_settings set deletion_grace = ''7 days''.';
+COMMENT ON COLUMN private.offboarding_settings.id IS 'Always true: the table has one row.';
+COMMENT ON COLUMN private.offboarding_settings.deletion_grace IS 'Grace period after public.request_organization_deletion(): 0 to 366 days.';
+COMMENT ON COLUMN private.offboarding_settings.purge_batch_rows IS 'Rows per batch (and per transaction, through the CLI or pg_cron) of the purge.';
+
 CREATE TABLE private.revenue_daily (
   organization_id uuid NOT NULL,
   day date NOT NULL,
@@ -244,8 +258,12 @@ CREATE TABLE public.organizations (
   slug text NOT NULL,
   created_at timestamp with time zone DEFAULT now() NOT NULL,
   updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  deletion_requested_at timestamp with time zone,
+  purge_after timestamp with time zone,
+  purge_started_at timestamp with time zone,
   CONSTRAINT organizations_pkey PRIMARY KEY (id),
   CONSTRAINT organizations_slug_key UNIQUE (slug),
+  CONSTRAINT organizations_deletion_state CHECK ((((deletion_requested_at IS NULL) = (purge_after IS NULL)) AND ((purge_started_at IS NULL) OR (purge_after IS NOT NULL)))),
   CONSTRAINT organizations_name_length CHECK (((char_length(btrim(name)) >= 1) AND (char_length(btrim(name)) <= 200))),
   CONSTRAINT organizations_slug_format CHECK ((slug ~ '^[a-z0-9]([a-z0-9_-]{0,98}[a-z0-9])?$'::text))
 );
@@ -255,6 +273,10 @@ COMMENT ON COLUMN public.organizations.name IS 'Display name.';
 COMMENT ON COLUMN public.organizations.slug IS 'URL-friendly identifier, unique across all organizations (organizations_slug_key).';
 COMMENT ON COLUMN public.organizations.created_at IS 'When the organization was created.';
 COMMENT ON COLUMN public.organizations.updated_at IS 'Last change; set by the organizations_touch_updated_at trigger.';
+COMMENT ON COLUMN public.organizations.deletion_requested_at IS 'When an admin requested the deletion (public.request_organization_deletion); NULL: not pending deletion.';
+COMMENT ON COLUMN public.organizations.purge_after IS 'End of the grace period: from then on the purge removes the organization; NULL: not pending deletion.';
+COMMENT ON COLUMN public.organizations.purge_started_at IS 'When the purge began removing rows (it cannot be cancelled from then on); NULL before.';
+COMMENT ON CONSTRAINT organizations_deletion_state ON public.organizations IS 'A pending deletion has both its request time and its purge time; a purge only starts on a pending deletion.';
 
 CREATE TABLE public.profiles (
   id uuid NOT NULL,
@@ -566,15 +588,13 @@ REVOKE ALL ON FUNCTION private.activities_rollup_update() FROM PUBLIC, anon, aut
 
 CREATE OR REPLACE FUNCTION private.admin_org_id()
  RETURNS uuid
- LANGUAGE plpgsql
+ LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO ''
-AS $function$
-begin
-  return (select p.organization_id from public.profiles p where p.id = auth.uid() and p.role = 'admin');
-end
-$function$;
-COMMENT ON FUNCTION private.admin_org_id() IS 'Organization the signed-in user is an admin of, or NULL (also for members). SECURITY DEFINER; call as (select private.admin_org_id()) in policies. PL/pgSQL so that its plan is cached per session.';
+AS $function$ select p.organization_id from public.profiles p
+          join public.organizations o on o.id = p.organization_id
+         where p.id = auth.uid() and p.role = 'admin' and o.deletion_requested_at is null $function$;
+COMMENT ON FUNCTION private.admin_org_id() IS 'The organization the signed-in user is an admin of, NULL for none or one pending deletion.';
 REVOKE ALL ON FUNCTION private.admin_org_id() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.admin_org_id() TO authenticated, service_role;
 
@@ -671,7 +691,8 @@ declare
 begin
   insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
   select o.organization_id, actor, 'DELETE', tg_table_name, o.id, to_jsonb(o), null
-    from old_rows o;
+    from old_rows o
+   where not exists (select 1 from public.organizations g where g.id = o.organization_id and g.purge_started_at is not null);
   return null;
 end
 $function$;
@@ -720,7 +741,16 @@ CREATE OR REPLACE FUNCTION private.audit_logs_append_only()
  LANGUAGE plpgsql
  SET search_path TO ''
 AS $function$
+declare
+  stack text;
 begin
+  if tg_op in ('UPDATE', 'DELETE') then
+    get diagnostics stack = pg_context;
+    if (tg_op = 'DELETE' and stack ~ 'function private\.purge_organization_step\(')
+       or (tg_op = 'UPDATE' and stack ~ 'function private\.scrub_user_from_audit\(') then
+      return null;
+    end if;
+  end if;
   raise exception 'audit_logs is append-only: % is not allowed', tg_op
     using errcode = '42501', table = 'audit_logs';
 end
@@ -976,6 +1006,39 @@ $function$;
 COMMENT ON FUNCTION private.audit_update() IS 'AFTER UPDATE statement trigger: one audit_logs row per changed row, SOFT_DELETE or RESTORE when deleted_at was set or cleared, else UPDATE. Trigger arguments name columns whose changes alone are not audited.';
 REVOKE ALL ON FUNCTION private.audit_update() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.cancel_organization_deletion()
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  v_org uuid;
+  o record;
+begin
+  select p.organization_id into v_org from public.profiles p
+   where p.id = actor and p.role = 'admin' and p.organization_id is not null;
+  if v_org is null then
+    raise exception 'only an admin of an organization can cancel its deletion'
+      using errcode = '42501', table = 'organizations';
+  end if;
+  select g.deletion_requested_at, g.purge_after, g.purge_started_at into o from public.organizations g where g.id = v_org for update;
+  if o.deletion_requested_at is null then
+    raise exception 'organization % is not pending deletion', v_org
+      using errcode = '55000', table = 'organizations', column = 'deletion_requested_at';
+  end if;
+  if o.purge_started_at is not null or o.purge_after <= now() then
+    raise exception 'the grace period of organization % ended at %: it can no longer be cancelled', v_org, o.purge_after
+      using errcode = '55000', table = 'organizations', column = 'purge_after';
+  end if;
+  update public.organizations set deletion_requested_at = null, purge_after = null where id = v_org;
+end
+$function$;
+COMMENT ON FUNCTION private.cancel_organization_deletion() IS 'Implements public.cancel_organization_deletion().';
+REVOKE ALL ON FUNCTION private.cancel_organization_deletion() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.cancel_organization_deletion() TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.check_page_size(fn text, arg text, value integer)
  RETURNS void
  LANGUAGE plpgsql
@@ -1086,15 +1149,13 @@ GRANT EXECUTE ON FUNCTION private.create_organization(p_name text, p_slug text) 
 
 CREATE OR REPLACE FUNCTION private.current_org_id()
  RETURNS uuid
- LANGUAGE plpgsql
+ LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO ''
-AS $function$
-begin
-  return (select p.organization_id from public.profiles p where p.id = auth.uid());
-end
-$function$;
-COMMENT ON FUNCTION private.current_org_id() IS 'Organization of the signed-in user (auth.uid()), or NULL. SECURITY DEFINER so policies on profiles do not recurse; call as (select private.current_org_id()) in policies: evaluated once per statement. PL/pgSQL so that its plan is cached per session.';
+AS $function$ select p.organization_id from public.profiles p
+          join public.organizations o on o.id = p.organization_id
+         where p.id = auth.uid() and o.deletion_requested_at is null $function$;
+COMMENT ON FUNCTION private.current_org_id() IS 'The signed-in user''s organization, NULL for none or one pending deletion: what every tenant policy and function reads.';
 REVOKE ALL ON FUNCTION private.current_org_id() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.current_org_id() TO authenticated, service_role;
 
@@ -1433,6 +1494,27 @@ COMMENT ON FUNCTION private.decline_invitation(p_invitation_id uuid) IS 'Impleme
 REVOKE ALL ON FUNCTION private.decline_invitation(p_invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.decline_invitation(p_invitation_id uuid) TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.delete_my_account()
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+begin
+  if actor is null then
+    raise exception 'delete_my_account needs a signed-in user' using errcode = '42501', table = 'profiles';
+  end if;
+  perform private.erase_user(actor);
+  -- The account itself, as GoTrue's admin API would (its sessions and identities cascade in GoTrue's schema).
+  delete from auth.users u where u.id = actor;
+end
+$function$;
+COMMENT ON FUNCTION private.delete_my_account() IS 'Implements public.delete_my_account().';
+REVOKE ALL ON FUNCTION private.delete_my_account() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.delete_my_account() TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.deleted_activities()
  RETURNS SETOF public.activities
  LANGUAGE sql
@@ -1482,6 +1564,95 @@ AS $function$
 COMMENT ON FUNCTION private.email_confirmed(p_user auth.users) IS 'Whether the user''s address is confirmed: auth.users.email_confirmed_at, or confirmed_at where GoTrue''s migrations have not yet renamed it.';
 REVOKE ALL ON FUNCTION private.email_confirmed(p_user auth.users) FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.erase_user(p_target uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  prof record;
+  has_profile boolean;
+  v_auth_email text;
+  others integer;
+  other_admins integer;
+  v_grace interval;
+begin
+  if p_target is null then
+    raise exception 'erase_user needs a user id' using errcode = '22023', table = 'profiles', column = 'id';
+  end if;
+  select p.email, p.organization_id, p.role into prof from public.profiles p where p.id = p_target;
+  has_profile := found;
+  select u.email into v_auth_email from auth.users u where u.id = p_target;
+  if not has_profile and v_auth_email is null then
+    raise exception 'no user %', p_target using errcode = 'P0002', table = 'profiles';
+  end if;
+  if prof.organization_id is not null then
+    -- The organization first, as private.assert_not_last_admin() locks it: a concurrent demotion waits.
+    perform 1 from public.organizations g where g.id = prof.organization_id for update;
+    select count(*) filter (where p.id <> p_target), count(*) filter (where p.id <> p_target and p.role = 'admin')
+      into others, other_admins
+      from public.profiles p where p.organization_id = prof.organization_id;
+    if prof.role = 'admin' and others > 0 and other_admins = 0 then
+      raise exception 'user % is the last admin of organization %, which has % other member(s): make one of them admin first', p_target, prof.organization_id, others
+        using errcode = '23514', table = 'profiles', column = 'role', constraint = 'organization_keeps_an_admin',
+              hint = 'Hand the organization over (promote another member to admin), then erase.';
+    end if;
+    if others = 0 then
+      select s.deletion_grace into v_grace from private.offboarding_settings s;
+      update public.organizations
+         set deletion_requested_at = now(), purge_after = now() + coalesce(v_grace, interval '30 days')
+       where id = prof.organization_id and deletion_requested_at is null;
+    end if;
+  end if;
+  delete from public.profiles p where p.id = p_target;
+  perform private.erase_user_trail(p_target, coalesce(prof.email, v_auth_email), prof.organization_id);
+  if v_auth_email is not null and lower(v_auth_email) is distinct from lower(prof.email) then
+    perform private.erase_user_trail(p_target, v_auth_email, null);
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION private.erase_user(p_target uuid) IS 'Implements public.erase_user().';
+REVOKE ALL ON FUNCTION private.erase_user(p_target uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.erase_user(p_target uuid) TO service_role;
+
+CREATE OR REPLACE FUNCTION private.erase_user_trail(p_user uuid, p_email text, p_organization_id uuid)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_email text := lower(btrim(coalesce(p_email, '')));
+  total bigint := 0;
+  s record;
+  filed boolean := false;
+begin
+  if v_email <> '' then
+    delete from public.invitations i where i.email = v_email;
+  end if;
+  for s in select * from private.scrub_user_from_audit(p_user, v_email) loop
+    total := total + s.scrubbed;
+    if exists (select 1 from public.organizations g where g.id = s.organization_id) then
+      insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+      values (s.organization_id, auth.uid(), 'UPDATE', 'audit_logs', p_user, null,
+              pg_catalog.jsonb_build_object('erasure', true, 'rows_scrubbed', s.scrubbed,
+                                            'by', coalesce(nullif(auth.role(), ''), session_user::text)));
+      filed := filed or s.organization_id = p_organization_id;
+    end if;
+  end loop;
+  if not filed and p_organization_id is not null then
+    insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+    values (p_organization_id, auth.uid(), 'UPDATE', 'audit_logs', p_user, null,
+            pg_catalog.jsonb_build_object('erasure', true, 'rows_scrubbed', 0,
+                                          'by', coalesce(nullif(auth.role(), ''), session_user::text)));
+  end if;
+  return total;
+end
+$function$;
+COMMENT ON FUNCTION private.erase_user_trail(p_user uuid, p_email text, p_organization_id uuid) IS 'Deletes invitations to the address, scrubs the trail (private.scrub_user_from_audit) and files an erasure row (no personal data) per organization concerned.';
+REVOKE ALL ON FUNCTION private.erase_user_trail(p_user uuid, p_email text, p_organization_id uuid) FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.handle_new_user()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1497,6 +1668,23 @@ end
 $function$;
 COMMENT ON FUNCTION private.handle_new_user() IS 'AFTER INSERT trigger on auth.users: creates the profile (email, full_name and avatar_url from the sign-up metadata; role member, no organization). SECURITY DEFINER: runs for GoTrue''s role.';
 REVOKE ALL ON FUNCTION private.handle_new_user() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.handle_user_deleted()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_org uuid;
+begin
+  delete from public.profiles p where p.id = old.id returning p.organization_id into v_org;
+  perform private.erase_user_trail(old.id, old.email, v_org);
+  return old;
+end
+$function$;
+COMMENT ON FUNCTION private.handle_user_deleted() IS 'BEFORE DELETE trigger on auth.users: deletes the profile, and the trail keeps nothing personal of a deleted user (private.erase_user_trail).';
+REVOKE ALL ON FUNCTION private.handle_user_deleted() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.handle_user_email_change()
  RETURNS trigger
@@ -1629,6 +1817,16 @@ COMMENT ON FUNCTION private.leave_organization() IS 'Implements public.leave_org
 REVOKE ALL ON FUNCTION private.leave_organization() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.leave_organization() TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.member_org_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$ select p.organization_id from public.profiles p where p.id = auth.uid() $function$;
+COMMENT ON FUNCTION private.member_org_id() IS 'The signed-in user''s organization even while pending deletion: the organizations and profiles select policies read it.';
+REVOKE ALL ON FUNCTION private.member_org_id() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.member_org_id() TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.my_invitations()
  RETURNS TABLE(invitation_id uuid, organization_id uuid, organization_name text, role text, invited_by_name text, expires_at timestamp with time zone)
  LANGUAGE plpgsql
@@ -1650,6 +1848,23 @@ $function$;
 COMMENT ON FUNCTION private.my_invitations() IS 'Implements public.my_invitations().';
 REVOKE ALL ON FUNCTION private.my_invitations() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.my_invitations() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.organizations_deletion_guard()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if (new.deletion_requested_at, new.purge_after, new.purge_started_at)
+     is distinct from (old.deletion_requested_at, old.purge_after, old.purge_started_at) then
+    raise exception 'the deletion state of an organization changes through public.request_organization_deletion() and public.cancel_organization_deletion() only'
+      using errcode = '42501', table = 'organizations', column = 'deletion_requested_at';
+  end if;
+  return new;
+end
+$function$;
+COMMENT ON FUNCTION private.organizations_deletion_guard() IS 'BEFORE UPDATE trigger of organizations for API roles: the deletion state is not theirs to write.';
+REVOKE ALL ON FUNCTION private.organizations_deletion_guard() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.profiles_guard()
  RETURNS trigger
@@ -1720,6 +1935,195 @@ $function$;
 COMMENT ON FUNCTION private.profiles_guard() IS 'BEFORE UPDATE trigger on profiles. id never changes. For anon/authenticated callers: email and created_at never change; role only by an admin of the organization; organization_id only cleared, by its admin (another member''s removal is carried out by private.remove_member() and the UPDATE itself skipped); full_name and avatar_url only by the user. For everyone: leaving an organization resets role to member; the last admin stays; sets updated_at.';
 REVOKE ALL ON FUNCTION private.profiles_guard() FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.purge_organization_step(p_organization_id uuid, p_as_of timestamp with time zone DEFAULT now(), p_batch_rows integer DEFAULT NULL::integer)
+ RETURNS TABLE(table_name text, deleted bigint, done boolean)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+ SET lock_timeout TO '5s'
+AS $function$
+declare
+  o record;
+  t record;
+  n bigint;
+  v_batch integer;
+  counts jsonb;
+begin
+  select g.deletion_requested_at, g.purge_after, g.purge_started_at into o
+    from public.organizations g where g.id = p_organization_id for update;
+  if not found then
+    table_name := null; deleted := 0; done := true;
+    return next;
+    return;
+  end if;
+  if o.purge_after is null or o.purge_after > coalesce(p_as_of, now()) then
+    raise exception 'organization % is not due for purging (purge after %)', p_organization_id, coalesce(o.purge_after::text, 'never: not pending deletion')
+      using errcode = '55000', table = 'organizations', column = 'purge_after';
+  end if;
+  if o.purge_started_at is null then
+    update public.organizations set purge_started_at = clock_timestamp() where id = p_organization_id;
+  end if;
+  select coalesce(p_batch_rows, s.purge_batch_rows) into v_batch from private.offboarding_settings s;
+
+  for t in select p.relation from private.purge_tables() p order by p.purge_order loop
+    execute format('delete from %s where organization_id = $1 and ctid = any (array(select ctid from %s where organization_id = $1 limit $2))',
+                   t.relation, t.relation)
+      using p_organization_id, v_batch;
+    get diagnostics n = row_count;
+    if n > 0 then
+      table_name := t.relation::text; deleted := n; done := false;
+      return next;
+      return;
+    end if;
+  end loop;
+
+  -- Nothing left but the row itself: its deletion clears the members' organization and writes a few
+  -- audit rows (the organization's, its members'), deleted at once; then the tombstone.
+  select pg_catalog.jsonb_build_object('deletion_requested_at', o.deletion_requested_at, 'purge_after', o.purge_after,
+                                       'purge_started_at', coalesce(o.purge_started_at, clock_timestamp()),
+                                       'purged_at', clock_timestamp())
+    into counts;
+  delete from public.organizations where id = p_organization_id;
+  delete from public.audit_logs a where a.organization_id = p_organization_id;
+  insert into public.audit_logs (organization_id, user_id, action, table_name, record_id, old_data, new_data)
+  values (p_organization_id, null, 'DELETE', 'organizations', p_organization_id, counts || pg_catalog.jsonb_build_object('tombstone', true), null);
+  table_name := 'organizations'; deleted := 1; done := true;
+  return next;
+end
+$function$;
+COMMENT ON FUNCTION private.purge_organization_step(p_organization_id uuid, p_as_of timestamp with time zone, p_batch_rows integer) IS 'One batch (one transaction) of the purge of an organization due for it: deletes up to p_batch_rows rows (default private.offboarding_settings.purge_batch_rows) of the first table holding rows of it; at the end the organization row, its trail, and a tombstone. done = nothing left. Owner only.';
+REVOKE ALL ON FUNCTION private.purge_organization_step(p_organization_id uuid, p_as_of timestamp with time zone, p_batch_rows integer) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.purge_organizations(as_of timestamp with time zone DEFAULT now())
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  g record;
+  s record;
+  purged integer := 0;
+begin
+  for g in
+    select o.id from public.organizations o
+     where o.purge_after is not null and o.purge_after <= coalesce(as_of, now())
+     order by o.purge_after, o.id
+  loop
+    loop
+      select * into s from private.purge_organization_step(g.id, coalesce(as_of, now()), null);
+      exit when s.done;
+    end loop;
+    purged := purged + 1;
+  end loop;
+  return purged;
+end
+$function$;
+COMMENT ON FUNCTION private.purge_organizations(as_of timestamp with time zone) IS 'Purges every organization whose grace period ended before as_of, batch after batch in this transaction; returns how many. Owner only (pg_cron on Supabase, tenantry orgs purge in the CLI).';
+REVOKE ALL ON FUNCTION private.purge_organizations(as_of timestamp with time zone) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.purge_tables()
+ RETURNS TABLE(relation regclass, purge_order integer)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+    with recursive t as (
+      select c.oid
+        from pg_catalog.pg_class c
+        join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attname = 'organization_id' and not a.attisdropped
+       where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace)
+         and c.relkind in ('r', 'p') and not c.relispartition
+         -- Members' profiles are not the organization's: they become outsiders when its row goes.
+         and c.oid not in ('public.organizations'::regclass, 'public.profiles'::regclass, 'public.audit_logs'::regclass)
+    ), refs as (
+      select distinct f.conrelid as referencing, f.confrelid as referenced
+        from pg_catalog.pg_constraint f
+       where f.contype = 'f' and f.conrelid in (select oid from t) and f.confrelid in (select oid from t)
+         and f.conrelid <> f.confrelid
+    ), depth (oid, d) as (
+      select oid, 0 from t
+      union all
+      select r.referenced, depth.d + 1 from depth join refs r on r.referencing = depth.oid where depth.d < 16
+    )
+    select oid::regclass, (row_number() over (order by max(d), oid::regclass::text))::integer
+      from depth group by oid
+    union all
+    select 'public.audit_logs'::regclass, 1000000
+    order by 2
+  $function$;
+COMMENT ON FUNCTION private.purge_tables() IS 'The tables the purge empties and in which order: every table of public and private with organization_id (partitions through their parent), referencing before referenced, audit_logs last.';
+REVOKE ALL ON FUNCTION private.purge_tables() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.refuse_if_caller_pending(p_table text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform private.refuse_pending_organization(private.member_org_id(), p_table);
+end
+$function$;
+COMMENT ON FUNCTION private.refuse_if_caller_pending(p_table text) IS 'private.refuse_pending_organization() for the signed-in caller''s organization.';
+REVOKE ALL ON FUNCTION private.refuse_if_caller_pending(p_table text) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.refuse_pending_organization(p_organization_id uuid, p_table text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_until timestamptz;
+begin
+  select o.purge_after into v_until from public.organizations o
+   where o.id = p_organization_id and o.deletion_requested_at is not null and o.purge_started_at is null;
+  if found then
+    raise exception 'organization % is pending deletion (purge after %): its data can no longer be read or changed', p_organization_id, v_until
+      using errcode = '55000', table = p_table, column = 'organization_id',
+            hint = 'An admin can cancel the deletion until then with public.cancel_organization_deletion().';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION private.refuse_pending_organization(p_organization_id uuid, p_table text) IS 'Raises 55000 (pending deletion, with the purge date and how to cancel) when the organization is pending deletion and its purge has not started.';
+REVOKE ALL ON FUNCTION private.refuse_pending_organization(p_organization_id uuid, p_table text) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.refuse_pending_organization_row()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform private.refuse_pending_organization(new.organization_id, tg_table_name);
+  return new;
+end
+$function$;
+COMMENT ON FUNCTION private.refuse_pending_organization_row() IS 'BEFORE row trigger: refuses a row of an organization pending deletion (55000).';
+REVOKE ALL ON FUNCTION private.refuse_pending_organization_row() FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.refuse_pending_organization_writes()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_org uuid;
+begin
+  select o.id into v_org from new_rows n join public.organizations o on o.id = n.organization_id
+   where o.deletion_requested_at is not null and o.purge_started_at is null
+   limit 1;
+  if v_org is not null then
+    perform private.refuse_pending_organization(v_org, tg_table_name);
+  end if;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.refuse_pending_organization_writes() IS 'AFTER INSERT/UPDATE statement trigger: refuses rows of an organization pending deletion (55000).';
+REVOKE ALL ON FUNCTION private.refuse_pending_organization_writes() FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.reject_key_change()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1742,6 +2146,7 @@ AS $function$
 declare
   target_org uuid;
 begin
+  perform private.refuse_if_caller_pending('profiles');
   select p.organization_id into target_org from public.profiles p where p.id = p_user_id;
   if target_org is null or target_org is distinct from private.admin_org_id() then
     raise exception 'not allowed to remove user % from an organization', p_user_id
@@ -1753,6 +2158,46 @@ $function$;
 COMMENT ON FUNCTION private.remove_member(p_user_id uuid) IS 'Implements public.remove_member(): clears organization_id of a profile in the caller''s organization if the caller is its admin; 42501 otherwise, the same for unknown and foreign profiles.';
 REVOKE ALL ON FUNCTION private.remove_member(p_user_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.remove_member(p_user_id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.request_organization_deletion(p_confirm_name text)
+ RETURNS timestamp with time zone
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  actor uuid := auth.uid();
+  v_org uuid;
+  o record;
+  v_grace interval;
+  v_purge_after timestamptz;
+begin
+  select p.organization_id into v_org from public.profiles p
+   where p.id = actor and p.role = 'admin' and p.organization_id is not null;
+  if v_org is null then
+    raise exception 'only an admin of an organization can request its deletion'
+      using errcode = '42501', table = 'organizations';
+  end if;
+  select g.name, g.deletion_requested_at, g.purge_after into o from public.organizations g where g.id = v_org for update;
+  if o.deletion_requested_at is not null then
+    raise exception 'organization % is already pending deletion (purge after %)', v_org, o.purge_after
+      using errcode = '55000', table = 'organizations', column = 'deletion_requested_at';
+  end if;
+  if p_confirm_name is distinct from o.name then
+    raise exception 'confirm_name must be the organization''s name, exactly as it is written'
+      using errcode = '22023', table = 'organizations', column = 'name';
+  end if;
+  select s.deletion_grace into v_grace from private.offboarding_settings s;
+  update public.organizations
+     set deletion_requested_at = now(), purge_after = now() + coalesce(v_grace, interval '30 days')
+   where id = v_org
+  returning purge_after into v_purge_after;
+  return v_purge_after;
+end
+$function$;
+COMMENT ON FUNCTION private.request_organization_deletion(p_confirm_name text) IS 'Implements public.request_organization_deletion().';
+REVOKE ALL ON FUNCTION private.request_organization_deletion(p_confirm_name text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.request_organization_deletion(p_confirm_name text) TO authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.revenue_rollup_delete()
  RETURNS trigger
@@ -1882,6 +2327,7 @@ AS $function$
 declare
   v_status text;
 begin
+  perform private.refuse_if_caller_pending('invitations');
   select i.status into v_status from public.invitations i
    where i.id = p_invitation_id and i.organization_id = private.admin_org_id() for update;
   if not found then
@@ -2185,6 +2631,39 @@ $function$;
 COMMENT ON FUNCTION private.rollups_verify(organization_id uuid) IS 'Every (rollup, organization, day, dimension) where rollup + pending deltas differ from the raw rows (raw: what the raw rows give, kept: what the rollups give); no row when exact. Owner only: tenantry rollups verify, the tests.';
 REVOKE ALL ON FUNCTION private.rollups_verify(organization_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION private.scrub_user_from_audit(p_user uuid, p_email text)
+ RETURNS TABLE(organization_id uuid, scrubbed bigint)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_email text := lower(btrim(p_email));
+begin
+  return query
+  with changed as (
+    update public.audit_logs a
+       set old_data = case when a.old_data is null then null
+                           else a.old_data || (select coalesce(pg_catalog.jsonb_object_agg(k, 'null'::jsonb), '{}'::jsonb)
+                                                 from unnest(array['email', 'full_name', 'avatar_url']) k
+                                                where a.old_data ? k and (a.table_name = 'profiles' or k = 'email')) end,
+           new_data = case when a.new_data is null then null
+                           else a.new_data || (select coalesce(pg_catalog.jsonb_object_agg(k, 'null'::jsonb), '{}'::jsonb)
+                                                 from unnest(array['email', 'full_name', 'avatar_url']) k
+                                                where a.new_data ? k and (a.table_name = 'profiles' or k = 'email')) end
+     where (a.table_name = 'profiles' and a.record_id = p_user
+            and coalesce(a.old_data ->> 'email', a.old_data ->> 'full_name', a.old_data ->> 'avatar_url',
+                         a.new_data ->> 'email', a.new_data ->> 'full_name', a.new_data ->> 'avatar_url') is not null)
+        or (v_email <> '' and a.table_name = 'invitations'
+            and (lower(a.old_data ->> 'email') = v_email or lower(a.new_data ->> 'email') = v_email))
+    returning a.organization_id
+  )
+  select c.organization_id, count(*) from changed c group by c.organization_id;
+end
+$function$;
+COMMENT ON FUNCTION private.scrub_user_from_audit(p_user uuid, p_email text) IS 'Blanks email, full_name and avatar_url in the audit rows of the user''s profile and email in those of invitations to their address; the one sanctioned UPDATE of the trail. Owner only.';
+REVOKE ALL ON FUNCTION private.scrub_user_from_audit(p_user uuid, p_email text) FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION private.search_activities(document jsonb, page_size integer, before timestamp with time zone, before_id uuid)
  RETURNS SETOF public.activities
  LANGUAGE plpgsql
@@ -2249,6 +2728,7 @@ begin
       using errcode = '22023', hint = 'Use customers, revenue or activities.';
   end if;
   if admin_org is null then
+    perform private.refuse_if_caller_pending(p_table);
     return false;
   end if;
   execute format(
@@ -2313,6 +2793,15 @@ AS $function$ select private.accept_invitation(token) $function$;
 COMMENT ON FUNCTION public.accept_invitation(token text) IS 'The signed-in user joins the organization of the invitation with this token, in its role, and gets its id. Needs the user''s confirmed auth.users email to be the invited address, the invitation pending and unexpired, and the user in no organization. Once per invitation.';
 REVOKE ALL ON FUNCTION public.accept_invitation(token text) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.accept_invitation(token text) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.cancel_organization_deletion()
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.cancel_organization_deletion() $function$;
+COMMENT ON FUNCTION public.cancel_organization_deletion() IS 'An admin cancels a pending deletion of their organization within the grace period; everything is as before.';
+REVOKE ALL ON FUNCTION public.cancel_organization_deletion() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.cancel_organization_deletion() TO authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION public.create_organization(name text, slug text)
  RETURNS uuid
@@ -2449,6 +2938,15 @@ COMMENT ON FUNCTION public.decline_invitation(invitation_id uuid) IS 'The invite
 REVOKE ALL ON FUNCTION public.decline_invitation(invitation_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.decline_invitation(invitation_id uuid) TO authenticated, service_role;
 
+CREATE OR REPLACE FUNCTION public.delete_my_account()
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.delete_my_account() $function$;
+COMMENT ON FUNCTION public.delete_my_account() IS 'The signed-in user erases themself (as public.erase_user) and their auth account.';
+REVOKE ALL ON FUNCTION public.delete_my_account() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.delete_my_account() TO authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION public.deleted_activities()
  RETURNS SETOF public.activities
  LANGUAGE sql
@@ -2478,6 +2976,15 @@ AS $function$ select * from private.deleted_revenue() $function$;
 COMMENT ON FUNCTION public.deleted_revenue() IS 'The trash: soft-deleted revenue rows of the caller''s organization, for its admins (empty for anyone else); newest first.';
 REVOKE ALL ON FUNCTION public.deleted_revenue() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.deleted_revenue() TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.erase_user(target uuid)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.erase_user(target) $function$;
+COMMENT ON FUNCTION public.erase_user(target uuid) IS 'service_role: erases a user (GDPR Art. 17): profile, invitations to their address, their email and name in the audit trail (audited without personal data). Refuses the last admin of an organization with other members. Then delete the auth user.';
+REVOKE ALL ON FUNCTION public.erase_user(target uuid) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.erase_user(target uuid) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.invite_member(email text, role text DEFAULT 'member'::text, valid_for interval DEFAULT '7 days'::interval)
  RETURNS TABLE(invitation_id uuid, token text, expires_at timestamp with time zone)
@@ -2515,6 +3022,15 @@ AS $function$ select private.remove_member(user_id) $function$;
 COMMENT ON FUNCTION public.remove_member(user_id uuid) IS 'An admin removes a member, or themselves, from their organization (organization_id -> NULL, role -> member). 42501 when not allowed; the last admin cannot be removed (23514).';
 REVOKE ALL ON FUNCTION public.remove_member(user_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.remove_member(user_id uuid) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.request_organization_deletion(confirm_name text)
+ RETURNS timestamp with time zone
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select private.request_organization_deletion(confirm_name) $function$;
+COMMENT ON FUNCTION public.request_organization_deletion(confirm_name text) IS 'An admin requests the deletion of their organization, confirming its name; returns when the purge may happen (now + the deployment''s grace, 30 days by default). From then on nobody of it sees or writes its data; the organization row stays visible with the dates.';
+REVOKE ALL ON FUNCTION public.request_organization_deletion(confirm_name text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.request_organization_deletion(confirm_name text) TO authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION public.restore(table_name text, id uuid)
  RETURNS boolean
@@ -2569,6 +3085,8 @@ ALTER TABLE private.ai_usage_daily ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE private.ai_usage_daily_deltas ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE private.offboarding_settings ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE private.revenue_daily ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE private.revenue_daily_deltas ENABLE ROW LEVEL SECURITY;
@@ -2620,7 +3138,7 @@ COMMENT ON POLICY invitations_select ON public.invitations IS 'Admins read their
 
 ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
 CREATE POLICY organizations_select ON public.organizations AS PERMISSIVE FOR SELECT TO authenticated
-  USING ((id = ( SELECT private.current_org_id() AS current_org_id)));
+  USING ((id = ( SELECT private.member_org_id() AS member_org_id)));
 COMMENT ON POLICY organizations_select ON public.organizations IS 'Members and admins read their own organization.';
 CREATE POLICY organizations_update ON public.organizations AS PERMISSIVE FOR UPDATE TO authenticated
   USING ((id = ( SELECT private.admin_org_id() AS admin_org_id)))
@@ -2629,7 +3147,7 @@ COMMENT ON POLICY organizations_update ON public.organizations IS 'Admins update
 
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY profiles_select ON public.profiles AS PERMISSIVE FOR SELECT TO authenticated
-  USING (((id = ( SELECT auth.uid() AS uid)) OR (organization_id = ( SELECT private.current_org_id() AS current_org_id))));
+  USING (((id = ( SELECT auth.uid() AS uid)) OR (organization_id = ( SELECT private.member_org_id() AS member_org_id))));
 COMMENT ON POLICY profiles_select ON public.profiles IS 'A user reads their own profile and the profiles of their organization.';
 CREATE POLICY profiles_update ON public.profiles AS PERMISSIVE FOR UPDATE TO authenticated
   USING (((id = ( SELECT auth.uid() AS uid)) OR (organization_id = ( SELECT private.admin_org_id() AS admin_org_id))))
@@ -2665,6 +3183,10 @@ CREATE TRIGGER profiles_on_auth_user_created AFTER INSERT ON auth.users
   FOR EACH ROW
   EXECUTE FUNCTION private.handle_new_user();
 COMMENT ON TRIGGER profiles_on_auth_user_created ON auth.users IS 'Creates the profile of a new auth user (private.handle_new_user).';
+CREATE TRIGGER profiles_on_auth_user_deleted BEFORE DELETE ON auth.users
+  FOR EACH ROW
+  EXECUTE FUNCTION private.handle_user_deleted();
+COMMENT ON TRIGGER profiles_on_auth_user_deleted ON auth.users IS 'Deletes the profile and scrubs the user''s email and name from the trail (private.handle_user_deleted).';
 CREATE TRIGGER profiles_on_auth_user_email_changed AFTER UPDATE OF email ON auth.users
   FOR EACH ROW WHEN (old.email::text IS DISTINCT FROM new.email::text)
   EXECUTE FUNCTION private.handle_user_email_change();
@@ -2682,6 +3204,18 @@ CREATE TRIGGER activities_audit_update AFTER UPDATE ON public.activities REFEREN
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.audit_update();
 COMMENT ON TRIGGER activities_audit_update ON public.activities IS 'Audits changed rows (UPDATE, SOFT_DELETE, RESTORE).';
+CREATE TRIGGER activities_pending_deletion_api BEFORE INSERT ON public.activities
+  FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
+  EXECUTE FUNCTION private.refuse_pending_organization_row();
+COMMENT ON TRIGGER activities_pending_deletion_api ON public.activities IS 'An API insert into an organization pending deletion gets 55000 before the policy''s check.';
+CREATE TRIGGER activities_pending_deletion_insert AFTER INSERT ON public.activities REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER activities_pending_deletion_insert ON public.activities IS 'Refuses rows of an organization pending deletion (55000), for every role.';
+CREATE TRIGGER activities_pending_deletion_update AFTER UPDATE ON public.activities REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER activities_pending_deletion_update ON public.activities IS 'Refuses changes to rows of an organization pending deletion (55000), for every role.';
 CREATE TRIGGER activities_reject_key_change BEFORE UPDATE ON public.activities
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
   EXECUTE FUNCTION private.reject_key_change();
@@ -2711,6 +3245,14 @@ CREATE TRIGGER activities_soft_delete_by_update BEFORE UPDATE ON public.activiti
   EXECUTE FUNCTION private.soft_delete_by_update();
 COMMENT ON TRIGGER activities_soft_delete_by_update ON public.activities IS 'An UPDATE by anon/authenticated that only sets deleted_at becomes a soft delete.';
 
+CREATE TRIGGER ai_usage_log_pending_deletion_insert AFTER INSERT ON public.ai_usage_log REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER ai_usage_log_pending_deletion_insert ON public.ai_usage_log IS 'Refuses rows of an organization pending deletion (55000), for every role.';
+CREATE TRIGGER ai_usage_log_pending_deletion_update AFTER UPDATE ON public.ai_usage_log REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER ai_usage_log_pending_deletion_update ON public.ai_usage_log IS 'Refuses changes to rows of an organization pending deletion (55000), for every role.';
 CREATE TRIGGER ai_usage_log_rollup_delete AFTER DELETE ON public.ai_usage_log REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.ai_usage_rollup_delete();
@@ -2753,6 +3295,18 @@ CREATE TRIGGER customers_keep_derived_on_update BEFORE UPDATE ON public.customer
   FOR EACH ROW WHEN (old.total_revenue IS DISTINCT FROM new.total_revenue OR old.last_purchase_date IS DISTINCT FROM new.last_purchase_date)
   EXECUTE FUNCTION private.customers_keep_derived();
 COMMENT ON TRIGGER customers_keep_derived_on_update ON public.customers IS 'Ignores writes to total_revenue and last_purchase_date except from the revenue_totals_* functions.';
+CREATE TRIGGER customers_pending_deletion_api BEFORE INSERT ON public.customers
+  FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
+  EXECUTE FUNCTION private.refuse_pending_organization_row();
+COMMENT ON TRIGGER customers_pending_deletion_api ON public.customers IS 'An API insert into an organization pending deletion gets 55000 before the policy''s check.';
+CREATE TRIGGER customers_pending_deletion_insert AFTER INSERT ON public.customers REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER customers_pending_deletion_insert ON public.customers IS 'Refuses rows of an organization pending deletion (55000), for every role.';
+CREATE TRIGGER customers_pending_deletion_update AFTER UPDATE ON public.customers REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER customers_pending_deletion_update ON public.customers IS 'Refuses changes to rows of an organization pending deletion (55000), for every role.';
 CREATE TRIGGER customers_reject_key_change BEFORE UPDATE ON public.customers
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
   EXECUTE FUNCTION private.reject_key_change();
@@ -2774,6 +3328,14 @@ CREATE TRIGGER invitations_audit AFTER INSERT OR DELETE OR UPDATE ON public.invi
   FOR EACH ROW
   EXECUTE FUNCTION private.audit_invitation();
 COMMENT ON TRIGGER invitations_audit ON public.invitations IS 'Audits every invitation row change (private.audit_invitation), without the token hash.';
+CREATE TRIGGER invitations_pending_deletion_insert BEFORE INSERT ON public.invitations
+  FOR EACH ROW
+  EXECUTE FUNCTION private.refuse_pending_organization_row();
+COMMENT ON TRIGGER invitations_pending_deletion_insert ON public.invitations IS 'No invitation into an organization pending deletion (55000).';
+CREATE TRIGGER invitations_pending_deletion_update BEFORE UPDATE ON public.invitations
+  FOR EACH ROW WHEN (old.status IS DISTINCT FROM new.status AND new.status <> 'declined'::text)
+  EXECUTE FUNCTION private.refuse_pending_organization_row();
+COMMENT ON TRIGGER invitations_pending_deletion_update ON public.invitations IS 'No acceptance or revocation in an organization pending deletion (55000); declining stays possible.';
 CREATE TRIGGER invitations_reject_key_change BEFORE UPDATE ON public.invitations
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
   EXECUTE FUNCTION private.reject_key_change();
@@ -2787,6 +3349,10 @@ CREATE TRIGGER organizations_audit_update AFTER UPDATE ON public.organizations
   FOR EACH ROW WHEN ((to_jsonb(old.*) - 'updated_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'updated_at'::text))
   EXECUTE FUNCTION private.audit_organization();
 COMMENT ON TRIGGER organizations_audit_update ON public.organizations IS 'Audits an update that changes more than updated_at.';
+CREATE TRIGGER organizations_deletion_guard BEFORE UPDATE ON public.organizations
+  FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
+  EXECUTE FUNCTION private.organizations_deletion_guard();
+COMMENT ON TRIGGER organizations_deletion_guard ON public.organizations IS 'API roles cannot change deletion_requested_at, purge_after or purge_started_at directly.';
 CREATE TRIGGER organizations_reject_key_change BEFORE UPDATE ON public.organizations
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id)
   EXECUTE FUNCTION private.reject_key_change();
@@ -2821,6 +3387,18 @@ CREATE TRIGGER revenue_audit_update AFTER UPDATE ON public.revenue REFERENCING O
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.audit_update();
 COMMENT ON TRIGGER revenue_audit_update ON public.revenue IS 'Audits changed rows (UPDATE, SOFT_DELETE, RESTORE).';
+CREATE TRIGGER revenue_pending_deletion_api BEFORE INSERT ON public.revenue
+  FOR EACH ROW WHEN (CURRENT_USER = ANY (ARRAY['anon'::name, 'authenticated'::name]))
+  EXECUTE FUNCTION private.refuse_pending_organization_row();
+COMMENT ON TRIGGER revenue_pending_deletion_api ON public.revenue IS 'An API insert into an organization pending deletion gets 55000 before the policy''s check.';
+CREATE TRIGGER revenue_pending_deletion_insert AFTER INSERT ON public.revenue REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER revenue_pending_deletion_insert ON public.revenue IS 'Refuses rows of an organization pending deletion (55000), for every role.';
+CREATE TRIGGER revenue_pending_deletion_update AFTER UPDATE ON public.revenue REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.refuse_pending_organization_writes();
+COMMENT ON TRIGGER revenue_pending_deletion_update ON public.revenue IS 'Refuses changes to rows of an organization pending deletion (55000), for every role.';
 CREATE TRIGGER revenue_reject_key_change BEFORE UPDATE ON public.revenue
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id OR old.organization_id IS DISTINCT FROM new.organization_id)
   EXECUTE FUNCTION private.reject_key_change();
@@ -2878,6 +3456,8 @@ REVOKE ALL ON TABLE private.activities_daily_deltas FROM PUBLIC, anon, authentic
 REVOKE ALL ON TABLE private.ai_usage_daily FROM PUBLIC, anon, authenticated, service_role;
 
 REVOKE ALL ON TABLE private.ai_usage_daily_deltas FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.offboarding_settings FROM PUBLIC, anon, authenticated, service_role;
 
 REVOKE ALL ON TABLE private.revenue_daily FROM PUBLIC, anon, authenticated, service_role;
 

@@ -35,7 +35,7 @@ function json<T>(r: RunResult): T {
   return JSON.parse(r.stdout) as T
 }
 
-const COMMANDS = ['demo', 'migrate', 'status', 'reset', 'seed', 'sql', 'token', 'users', 'invite', 'accept', 'members', 'dashboard', 'audit', 'rollups', 'doctor', 'generate']
+const COMMANDS = ['demo', 'migrate', 'status', 'reset', 'seed', 'sql', 'token', 'users', 'invite', 'accept', 'members', 'dashboard', 'audit', 'rollups', 'orgs', 'export', 'import', 'doctor', 'generate']
 const MIGRATIONS = readMigrationFiles().map((f) => f.file)
 
 interface SeedJson {

@@ -1,12 +1,16 @@
-// users: the auth users of a development database. `users add` creates one with a confirmed address,
+// users: the auth users. `users add` creates one with a confirmed address,
 // as a sign-up through Supabase Auth would leave it, on the embedded database or a plain PostgreSQL
 // with the compatibility layer's auth schema; on a real Supabase the users are Supabase Auth's, so it
-// refuses and says how to make one there.
+// refuses and says how to make one there. `users erase` erases a person (GDPR Art. 17) as the service
+// role would: profile, invitations to their address, their email and name in the audit trail; then
+// their auth user, as GoTrue's admin API does.
 import type { Command } from 'commander'
 import { type Kysely, sql } from 'kysely'
-import { asSystem, type Database } from '../../lib/db/index.js'
+import { asService, asSystem, type Database, eraseUser } from '../../lib/db/index.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
-import { defaultSeedCast, findUserId, localUsersRefusal, shellQuote, SUPABASE_AUTH_ROLE } from '../helpers.js'
+import {
+  confirm, defaultSeedCast, findUserId, localUsersRefusal, resolveUser, shellQuote, SUPABASE_AUTH_ROLE, userOption,
+} from '../helpers.js'
 import { UsageError } from '../output.js'
 import { toJson } from '../table.js'
 
@@ -83,16 +87,58 @@ Exit codes: 0 added, 1 refused (not an address, exists already, Supabase Auth's 
     })
 }
 
+interface EraseOptions extends DbCommandOptions {
+  keepAuthUser?: boolean
+  yes?: boolean
+  json?: boolean
+}
+
+function registerErase(users: Command, member: string): void {
+  withDbOptions(users.command('erase').description('erase a user: profile, invitations, email and name in the audit trail, auth user'))
+    .argument('<email>', 'the user to erase', userOption)
+    .option('--keep-auth-user', 'erase the data but leave the auth.users row (delete it through GoTrue yourself)')
+    .option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)')
+    .option('--json', 'print {erased, auth_user_deleted} as JSON')
+    .addHelpText('after', `
+public.erase_user() as the service role: deletes the profile and every invitation to the address,
+and blanks the email, name and avatar in every audit partition (actor ids stay: pseudonymous). The
+erasure files an audit row without personal data. Refused for the last admin of an organization that
+has other members (make another member admin first). An organization left without members enters its
+grace period. Then the auth user is deleted, as Supabase's "delete user" would.
+
+Examples:
+  $ tenantry users erase ${member}
+  $ tenantry users erase ${member} --yes --json
+
+Exit codes: 0 erased, 1 unknown user, refused, declined or failed, 2 cannot connect.`)
+    .action(async (email: string, options: EraseOptions) => {
+      if (!options.yes && !process.stdin.isTTY) {
+        throw new UsageError('refusing to erase without --yes: stdin is not a terminal, so nobody can confirm')
+      }
+      await withDatabase(options, async ({ handle }) => {
+        const userId = await resolveUser(handle.db, email)
+        if (!options.yes && !(await confirm(`Erase ${email} (${userId}) from the ${handle.kind} database at ${handle.location}? This cannot be undone. [y/N] `, 'erase'))) {
+          throw new UsageError('erase cancelled: nothing was changed')
+        }
+        await asService(handle.db, (trx) => eraseUser(trx, userId))
+        if (!options.keepAuthUser) await asSystem(handle.db, (trx) => sql`delete from auth.users where id = ${userId}`.execute(trx))
+        console.log(options.json ? toJson({ erased: userId, auth_user_deleted: !options.keepAuthUser }) : `erased ${email}${options.keepAuthUser ? ' (auth user kept)' : ' and deleted the auth user'}`)
+      })
+    })
+}
+
 export function register(program: Command): void {
   const users = withDbOptions(
     program
       .command('users')
-      .description('the auth users of a development database (add: a local user with a confirmed address)'),
+      .description('people: add a local user with a confirmed address (development), erase one (GDPR Art. 17)'),
   )
     .addHelpText('after', `
-Example:
+Examples:
   $ tenantry users add new.hire@example.com --name "New Hire"
+  $ tenantry users erase new.hire@example.com
 
 Exit codes: 0 done, 1 refused or failed, 2 cannot connect (each subcommand's --help says more).`)
   registerAdd(users)
+  registerErase(users, defaultSeedCast().member)
 }

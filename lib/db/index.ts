@@ -49,3 +49,13 @@ export {
   pruneAuditMonths, pruneRefusal,
   type AuditMaintenanceStep, type AuditPartition, type AuditPruneOptions, type AuditPruneResult,
 } from './flows/audit-partitions.js'
+export {
+  cancelOrganizationDeletion, deleteMyAccount, dueOrganizations, eraseUser, purgeInBatches, purgeOrganizations, purgeOrganizationStep,
+  requestOrganizationDeletion,
+  type DueOrganization, type PurgeInBatchesOptions, type PurgeProgress, type PurgeResult, type PurgeStep,
+} from './flows/offboarding.js'
+export {
+  EXPORT_FORMAT, EXPORT_TABLES, exportOrganization, importOrganization, readManifest, schemaVersion,
+  type ExportManifest, type ExportOptions, type ExportProgress, type ExportTable, type ImportOptions, type ImportProgress, type ImportResult,
+  type ManifestTable,
+} from './flows/export.js'

@@ -232,6 +232,12 @@ export interface OrganizationTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>
   /** Last change; set by the organizations_touch_updated_at trigger. */
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
+  /** When an admin requested the deletion (public.request_organization_deletion); NULL: not pending deletion. */
+  deletion_requested_at: Timestamp | null
+  /** End of the grace period: from then on the purge removes the organization; NULL: not pending deletion. */
+  purge_after: Timestamp | null
+  /** When the purge began removing rows (it cannot be cancelled from then on); NULL before. */
+  purge_started_at: Timestamp | null
 }
 export type Organization = Selectable<OrganizationTable>
 export type NewOrganization = Insertable<OrganizationTable>
@@ -309,6 +315,11 @@ export interface Functions {
     Args: { token: string | null }
     Returns: string | null
   }
+  /** An admin cancels a pending deletion of their organization within the grace period; everything is as before. */
+  cancel_organization_deletion: {
+    Args: Record<string, never>
+    Returns: void
+  }
   /** Creates an organization and makes the caller (a signed-in user with no organization) its admin; returns its id. Error 55000 when the caller already belongs to one, 23505 when the slug is taken. */
   create_organization: {
     Args: { name: string | null; slug: string | null }
@@ -359,6 +370,11 @@ export interface Functions {
     Args: { invitation_id: string | null }
     Returns: void
   }
+  /** The signed-in user erases themself (as public.erase_user) and their auth account. */
+  delete_my_account: {
+    Args: Record<string, never>
+    Returns: void
+  }
   /** The trash: soft-deleted activities of the caller's organization, for its admins (empty for anyone else); newest first. */
   deleted_activities: {
     Args: Record<string, never>
@@ -373,6 +389,11 @@ export interface Functions {
   deleted_revenue: {
     Args: Record<string, never>
     Returns: Revenue[]
+  }
+  /** service_role: erases a user (GDPR Art. 17): profile, invitations to their address, their email and name in the audit trail (audited without personal data). Refuses the last admin of an organization with other members. Then delete the auth user. */
+  erase_user: {
+    Args: { target: string | null }
+    Returns: void
   }
   /** An admin invites an email address into their organization as admin or member, valid 1 hour to 30 days (default 7 days). Returns the invitation id, the token (returned this once, never stored) and its expiry. Replaces a pending invitation to the same address. Refuses non-admins, implausible addresses, other roles, a member's address and more than 100 pending invitations. */
   invite_member: {
@@ -393,6 +414,11 @@ export interface Functions {
   remove_member: {
     Args: { user_id: string | null }
     Returns: void
+  }
+  /** An admin requests the deletion of their organization, confirming its name; returns when the purge may happen (now + the deployment's grace, 30 days by default). From then on nobody of it sees or writes its data; the organization row stays visible with the dates. */
+  request_organization_deletion: {
+    Args: { confirm_name: string | null }
+    Returns: Date | null
   }
   /** An admin restores a soft-deleted row of customers, revenue or activities of their organization (clears deleted_at). True when a row changed, false otherwise. */
   restore: {
