@@ -2353,10 +2353,17 @@ CREATE OR REPLACE FUNCTION private.rollup_truncate()
  SET search_path TO ''
 AS $function$
 begin
+  perform pg_catalog.pg_advisory_xact_lock(20013);
   case tg_table_name
-    when 'revenue' then truncate private.revenue_daily, private.revenue_daily_deltas;
-    when 'activities' then truncate private.activities_daily, private.activities_daily_deltas;
-    when 'ai_usage_log' then truncate private.ai_usage_daily, private.ai_usage_daily_deltas;
+    when 'revenue' then
+      delete from private.revenue_daily;
+      delete from private.revenue_daily_deltas;
+    when 'activities' then
+      delete from private.activities_daily;
+      delete from private.activities_daily_deltas;
+    when 'ai_usage_log' then
+      delete from private.ai_usage_daily;
+      delete from private.ai_usage_daily_deltas;
   end case;
   return null;
 end

@@ -128,6 +128,16 @@ export function register(program: Command): void {
   const rollups = withDbOptions(
     program.command('rollups').description("the dashboard's daily rollups: merge pending deltas, rebuild, verify"),
   )
+    .addHelpText('after', `
+The dashboard's aggregates read daily rollups plus the deltas that writes append (migration 013,
+docs/dashboard.md#rollups): exact at every commit, folded by \`merge\`.
+
+Examples:
+  $ tenantry rollups merge
+  $ tenantry rollups verify --json
+  $ tenantry rollups rebuild --org acme
+
+Exit codes: 0 success, 1 failure or (verify) a difference found, 2 cannot connect.`)
   registerMerge(rollups)
   registerRebuild(rollups)
   registerVerify(rollups)

@@ -309,14 +309,24 @@ end
 $$;
 
 -- TRUNCATE fires no row events: the table's rollup and deltas are emptied with it (same transaction).
+-- DELETE, not TRUNCATE: a TRUNCATE ... CASCADE of organizations already truncates the rollups (their
+-- foreign key), and truncating them again in the same statement fails. Under the fold's lock, so that a
+-- fold running meanwhile cannot leave a rollup row behind.
 create function private.rollup_truncate() returns trigger
   language plpgsql security definer set search_path = ''
   as $$
 begin
+  perform pg_catalog.pg_advisory_xact_lock(20013);
   case tg_table_name
-    when 'revenue' then truncate private.revenue_daily, private.revenue_daily_deltas;
-    when 'activities' then truncate private.activities_daily, private.activities_daily_deltas;
-    when 'ai_usage_log' then truncate private.ai_usage_daily, private.ai_usage_daily_deltas;
+    when 'revenue' then
+      delete from private.revenue_daily;
+      delete from private.revenue_daily_deltas;
+    when 'activities' then
+      delete from private.activities_daily;
+      delete from private.activities_daily_deltas;
+    when 'ai_usage_log' then
+      delete from private.ai_usage_daily;
+      delete from private.ai_usage_daily_deltas;
   end case;
   return null;
 end
