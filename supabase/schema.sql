@@ -2046,13 +2046,17 @@ AS $function$
       union all
       select r.referenced, depth.d + 1 from depth join refs r on r.referencing = depth.oid where depth.d < 16
     )
-    select oid::regclass, (row_number() over (order by max(d), oid::regclass::text))::integer
-      from depth group by oid
+    -- public's tables first (referencing before referenced), then private's: deleting raw rows appends
+    -- deltas for the rollups (013), which the later steps then find and delete.
+    select depth.oid::regclass,
+           (row_number() over (order by c.relnamespace = 'private'::regnamespace, max(depth.d), depth.oid::regclass::text))::integer
+      from depth join pg_catalog.pg_class c on c.oid = depth.oid
+     group by depth.oid, c.relnamespace
     union all
     select 'public.audit_logs'::regclass, 1000000
     order by 2
   $function$;
-COMMENT ON FUNCTION private.purge_tables() IS 'The tables the purge empties and in which order: every table of public and private with organization_id (partitions through their parent), referencing before referenced, audit_logs last.';
+COMMENT ON FUNCTION private.purge_tables() IS 'The tables the purge empties and in which order: every table of public and private with organization_id (partitions through their parent), public''s before private''s (the rollups and their deltas, which deleting raw rows feeds), referencing before referenced, audit_logs last.';
 REVOKE ALL ON FUNCTION private.purge_tables() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.refuse_if_caller_pending(p_table text)

@@ -578,8 +578,12 @@ create function private.purge_tables() returns table (relation regclass, purge_o
       union all
       select r.referenced, depth.d + 1 from depth join refs r on r.referencing = depth.oid where depth.d < 16
     )
-    select oid::regclass, (row_number() over (order by max(d), oid::regclass::text))::integer
-      from depth group by oid
+    -- public's tables first (referencing before referenced), then private's: deleting raw rows appends
+    -- deltas for the rollups (013), which the later steps then find and delete.
+    select depth.oid::regclass,
+           (row_number() over (order by c.relnamespace = 'private'::regnamespace, max(depth.d), depth.oid::regclass::text))::integer
+      from depth join pg_catalog.pg_class c on c.oid = depth.oid
+     group by depth.oid, c.relnamespace
     union all
     select 'public.audit_logs'::regclass, 1000000
     order by 2
@@ -708,7 +712,7 @@ comment on function private.erase_user_trail(uuid, text, uuid) is 'Deletes invit
 comment on function private.erase_user(uuid) is 'Implements public.erase_user().';
 comment on function private.delete_my_account() is 'Implements public.delete_my_account().';
 comment on function private.handle_user_deleted() is 'BEFORE DELETE trigger on auth.users: deletes the profile, and the trail keeps nothing personal of a deleted user (private.erase_user_trail).';
-comment on function private.purge_tables() is 'The tables the purge empties and in which order: every table of public and private with organization_id (partitions through their parent), referencing before referenced, audit_logs last.';
+comment on function private.purge_tables() is 'The tables the purge empties and in which order: every table of public and private with organization_id (partitions through their parent), public''s before private''s (the rollups and their deltas, which deleting raw rows feeds), referencing before referenced, audit_logs last.';
 comment on function private.purge_organization_step(uuid, timestamptz, integer) is
   'One batch (one transaction) of the purge of an organization due for it: deletes up to p_batch_rows rows (default private.offboarding_settings.purge_batch_rows) of the first table holding rows of it; at the end the organization row, its trail, and a tombstone. done = nothing left. Owner only.';
 comment on function private.purge_organizations(timestamptz) is
