@@ -9,7 +9,7 @@
 //   - folding pending deltas: private.rollups_merge() over the deltas the writes above and a burst of
 //     small committed transactions left, timed.
 import { type Kysely, sql } from 'kysely'
-import { asService, asSystem, asUser, createDb, type Database, type DbHandle, ROLLUPS, TenantryError } from '../lib/db/index.js'
+import { asService, asSystem, asUser, createDb, type Database, type DbHandle, DELTA_LOGS, TenantryError } from '../lib/db/index.js'
 import { addDays, AI_MODELS, GROWTH_TABLES, type GrowthTable, type GrowthTenant, insertRows } from './tenant-growth-data.js'
 import type { GrowthParams } from './tenant-growth-questions.js'
 import { measureArms, median, rolledBack } from './measure.js'
@@ -278,7 +278,7 @@ async function measureDeadlocks(owner: Db, pool: Db, tenant: GrowthTenant, p: Gr
 /** Pending deltas in the rollups' logs (private.<rollup>_deltas, migration 013), seen from inside a transaction. */
 async function pendingDeltas(db: Db): Promise<number> {
   let n = 0
-  for (const rollup of ROLLUPS) {
+  for (const rollup of DELTA_LOGS) {
     n += Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(`private.${rollup}_deltas`)}`.execute(db)).rows[0]?.n ?? 0)
   }
   return n
