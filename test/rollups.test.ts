@@ -1,6 +1,7 @@
 // The rollups' machinery (migration 013) beyond the property test: the check catches a stale rollup
 // and rebuild repairs it; a month whose rows are all deleted disappears and the summary says 0 as
-// before; an organization deleted with pending deltas; truncation; two folds at once; a fold killed
+// before; an admin's AI usage reads the admin grains, which verify checks and rebuild repairs; an
+// organization deleted with pending deltas (no foreign key: a trigger); truncation; two folds at once; a fold killed
 // halfway (PostgreSQL: pg_terminate_backend while it waits on a lock between two rollups; both
 // databases: an error between two rollups) loses and double-counts nothing; a rebuild beside writers;
 // nothing of it reachable by the API roles; the embedded database folds by itself.
@@ -187,6 +188,22 @@ describe('organizations deleted, tables truncated', () => {
         + (select count(*) from private.ai_usage_model_daily) + (select count(*) from private.ai_usage_user_daily)
         + (select count(*) from private.rollups_verify()))::int as n`.execute(trx)).rows[0]?.n
     }, { rollback: true })
+    assert.equal(after, 0)
+  })
+})
+
+describe('organizations truncated', () => {
+  it('TRUNCATE organizations CASCADE empties every rollup and delta log (no foreign key: the cascaded tables\' truncate triggers do; rolled back)', async () => {
+    const count = sql<{ n: number }>`select ((select count(*) from private.revenue_daily) + (select count(*) from private.activities_daily)
+      + (select count(*) from private.ai_usage_daily) + (select count(*) from private.ai_usage_model_daily) + (select count(*) from private.ai_usage_user_daily)
+      + (select count(*) from private.revenue_daily_deltas) + (select count(*) from private.activities_daily_deltas)
+      + (select count(*) from private.ai_usage_daily_deltas))::int as n`
+    const [before, after] = await asSystem(t.db, async (trx) => {
+      const b = (await count.execute(trx)).rows[0]?.n
+      await sql`truncate public.organizations cascade`.execute(trx)
+      return [b, (await count.execute(trx)).rows[0]?.n]
+    }, { rollback: true })
+    assert.ok((before ?? 0) > 0)
     assert.equal(after, 0)
   })
 })
