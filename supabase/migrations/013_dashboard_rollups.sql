@@ -19,7 +19,7 @@
 --             exact at every commit. activities_by_type takes instants: whole UTC days come from the
 --             rollup, the partial first and last day from the raw rows (idx_activities_org_created_live).
 --   folding   private.rollups_merge(max_rows) moves deltas into the rollups (delete ... returning,
---             then insert ... on conflict do update, in one statement per rollup), serialized by a
+--             then insert ... on conflict do update, one statement per delta log), serialized by a
 --             transaction-level advisory lock; pg_cron on Supabase, an in-process timer on the
 --             embedded database. private.rollups_rebuild(organization_id) recomputes from raw rows;
 --             private.rollups_verify(organization_id) lists every difference.
