@@ -57,7 +57,7 @@ CREATE TABLE private.ai_usage_daily (
   cost_usd numeric(24,4) NOT NULL,
   CONSTRAINT ai_usage_daily_pkey PRIMARY KEY (organization_id, day, model, user_id)
 );
-COMMENT ON TABLE private.ai_usage_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves usage by day, by model and by user, for admins (the organization) and members (their own rows). Exact together with private.ai_usage_daily_deltas.';
+COMMENT ON TABLE private.ai_usage_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves a member''s own usage by day, by model and by user (idx_ai_usage_daily_org_user_day). Exact together with private.ai_usage_daily_deltas.';
 
 CREATE TABLE private.ai_usage_daily_deltas (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -71,7 +71,31 @@ CREATE TABLE private.ai_usage_daily_deltas (
   cost_usd numeric(24,4) NOT NULL,
   CONSTRAINT ai_usage_daily_deltas_pkey PRIMARY KEY (id)
 );
-COMMENT ON TABLE private.ai_usage_daily_deltas IS 'no policies: append-only log of signed changes to private.ai_usage_daily (ai_usage_log_rollup_* triggers), folded by private.rollups_merge.';
+COMMENT ON TABLE private.ai_usage_daily_deltas IS 'no policies: append-only log of signed changes to private.ai_usage_daily and its admin grains ai_usage_model_daily and ai_usage_user_daily (ai_usage_log_rollup_* triggers), folded into all three by private.rollups_merge.';
+
+CREATE TABLE private.ai_usage_model_daily (
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  model text NOT NULL,
+  calls bigint NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  cost_usd numeric(24,4) NOT NULL,
+  CONSTRAINT ai_usage_model_daily_pkey PRIMARY KEY (organization_id, day, model)
+);
+COMMENT ON TABLE private.ai_usage_model_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day and model (ai_usage_daily summed over users): serves an admin''s usage by day and by model. Folded from private.ai_usage_daily_deltas with ai_usage_daily; exact together with them.';
+
+CREATE TABLE private.ai_usage_user_daily (
+  organization_id uuid NOT NULL,
+  day date NOT NULL,
+  user_id uuid NOT NULL,
+  calls bigint NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  cost_usd numeric(24,4) NOT NULL,
+  CONSTRAINT ai_usage_user_daily_pkey PRIMARY KEY (organization_id, day, user_id)
+);
+COMMENT ON TABLE private.ai_usage_user_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day and user (ai_usage_daily summed over models): serves an admin''s usage by user. Folded from private.ai_usage_daily_deltas with ai_usage_daily; exact together with them.';
 
 CREATE TABLE private.offboarding_settings (
   id boolean DEFAULT true NOT NULL,
@@ -344,12 +368,6 @@ COMMENT ON COLUMN public.user_preferences.updated_at IS 'Last change; set by the
 -- FOREIGN KEYS
 -- ================================================================================================
 
-ALTER TABLE private.activities_daily ADD CONSTRAINT activities_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
-
-ALTER TABLE private.ai_usage_daily ADD CONSTRAINT ai_usage_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
-
-ALTER TABLE private.revenue_daily ADD CONSTRAINT revenue_daily_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
-
 ALTER TABLE public.activities ADD CONSTRAINT activities_customer_id_fkey FOREIGN KEY (customer_id, organization_id) REFERENCES public.customers(id, organization_id) ON DELETE SET NULL (customer_id);
 COMMENT ON CONSTRAINT activities_customer_id_fkey ON public.activities IS 'Tenant-safe: the customer must belong to the same organization. ON DELETE SET NULL (customer_id) keeps organization_id.';
 
@@ -541,7 +559,8 @@ begin
   select o.organization_id, (o.created_at at time zone 'UTC')::date, o.type, -count(*)
     from old_rows o
    where o.deleted_at is null
-   group by 1, 2, 3;
+   group by 1, 2, 3
+  having exists (select 1 from public.organizations g where g.id = o.organization_id);
   return null;
 end
 $function$;
@@ -608,7 +627,8 @@ begin
   insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
   select o.organization_id, o.date, o.model, o.user_id, -count(*), -sum(o.input_tokens), -sum(o.output_tokens), -sum(o.cost_usd)
     from old_rows o
-   group by o.organization_id, o.date, o.model, o.user_id;
+   group by o.organization_id, o.date, o.model, o.user_id
+  having exists (select 1 from public.organizations g where g.id = o.organization_id);
   return null;
 end
 $function$;
@@ -1259,19 +1279,32 @@ begin
   if org is null then
     return;
   end if;
-  return query
-    select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-      from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
-             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
-            union all
-            select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
-             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
-     group by x.day
-    having sum(x.calls) > 0
-     order by x.day;
+  if everyone then
+    return query
+      select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_model_daily r
+               where r.organization_id = org and r.day >= period_start and r.day < period_end
+              union all
+              select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.day >= period_start and d.day < period_end) x
+       group by x.day
+      having sum(x.calls) > 0
+       order by x.day;
+  else
+    return query
+      select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+               where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
+              union all
+              select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.user_id = me and d.day >= period_start and d.day < period_end) x
+       group by x.day
+      having sum(x.calls) > 0
+       order by x.day;
+  end if;
 end
 $function$;
-COMMENT ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_day over ai_usage_daily + pending deltas: an admin counts the organization (private.admin_org_id()), a member their own rows (auth.uid() in private.current_org_id()), as the policy ai_usage_log_select.';
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_day over the rollups + pending deltas: an admin counts the organization (private.admin_org_id(); ai_usage_model_daily), a member their own rows (auth.uid() in private.current_org_id(); ai_usage_daily), as the policy ai_usage_log_select.';
 REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) TO authenticated;
 
@@ -1295,19 +1328,32 @@ begin
   if org is null then
     return;
   end if;
-  return query
-    select x.model, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-      from (select r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
-             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
-            union all
-            select d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
-             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
-     group by x.model
-    having sum(x.calls) > 0
-     order by 5 desc, 1;
+  if everyone then
+    return query
+      select x.model, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_model_daily r
+               where r.organization_id = org and r.day >= period_start and r.day < period_end
+              union all
+              select d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.day >= period_start and d.day < period_end) x
+       group by x.model
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  else
+    return query
+      select x.model, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+               where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
+              union all
+              select d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.user_id = me and d.day >= period_start and d.day < period_end) x
+       group by x.model
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  end if;
 end
 $function$;
-COMMENT ON FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_model over the rollup; whose usage as private.dashboard_ai_usage_by_day.';
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_model over the rollups (an admin: ai_usage_model_daily); whose usage as private.dashboard_ai_usage_by_day.';
 REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_model(period_start date, period_end date) TO authenticated;
 
@@ -1331,19 +1377,32 @@ begin
   if org is null then
     return;
   end if;
-  return query
-    select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-      from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
-             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
-            union all
-            select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
-             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
-     group by x.user_id
-    having sum(x.calls) > 0
-     order by 5 desc, 1;
+  if everyone then
+    return query
+      select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_user_daily r
+               where r.organization_id = org and r.day >= period_start and r.day < period_end
+              union all
+              select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.day >= period_start and d.day < period_end) x
+       group by x.user_id
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  else
+    return query
+      select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+               where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
+              union all
+              select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.user_id = me and d.day >= period_start and d.day < period_end) x
+       group by x.user_id
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  end if;
 end
 $function$;
-COMMENT ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_user over the rollup; whose usage as private.dashboard_ai_usage_by_day.';
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_user over the rollups (an admin: ai_usage_user_daily); whose usage as private.dashboard_ai_usage_by_day.';
 REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) TO authenticated;
 
@@ -2214,7 +2273,8 @@ begin
   select o.organization_id, o.date, -sum(o.amount), -count(*)
     from old_rows o
    where o.deleted_at is null
-   group by o.organization_id, o.date;
+   group by o.organization_id, o.date
+  having exists (select 1 from public.organizations g where g.id = o.organization_id);
   return null;
 end
 $function$;
@@ -2367,12 +2427,14 @@ begin
       delete from private.activities_daily_deltas;
     when 'ai_usage_log' then
       delete from private.ai_usage_daily;
+      delete from private.ai_usage_model_daily;
+      delete from private.ai_usage_user_daily;
       delete from private.ai_usage_daily_deltas;
   end case;
   return null;
 end
 $function$;
-COMMENT ON FUNCTION private.rollup_truncate() IS 'Triggers *_rollup_truncate: a truncated table''s rollup and deltas are emptied with it.';
+COMMENT ON FUNCTION private.rollup_truncate() IS 'Triggers *_rollup_truncate: a truncated table''s rollups and deltas are emptied with it.';
 REVOKE ALL ON FUNCTION private.rollup_truncate() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.rollups_merge(max_rows integer DEFAULT NULL::integer)
@@ -2405,11 +2467,12 @@ begin
     ), summed as (
       select m.organization_id, m.day, sum(m.amount) as amount, sum(m.invoices) as invoices
         from moved m
-       where exists (select 1 from public.organizations o where o.id = m.organization_id)
        group by m.organization_id, m.day
     ), upserted as (
       insert into private.revenue_daily as r (organization_id, day, amount, invoices)
-      select s.organization_id, s.day, s.amount, s.invoices from summed s order by s.organization_id, s.day
+      select s.organization_id, s.day, s.amount, s.invoices from summed s
+       where exists (select 1 from public.organizations o where o.id = s.organization_id)
+       order by s.organization_id, s.day
       on conflict (organization_id, day) do update
         set amount = r.amount + excluded.amount, invoices = r.invoices + excluded.invoices
     )
@@ -2428,11 +2491,12 @@ begin
     ), summed as (
       select m.organization_id, m.day, m.type, sum(m.activities) as activities
         from moved m
-       where exists (select 1 from public.organizations o where o.id = m.organization_id)
        group by m.organization_id, m.day, m.type
     ), upserted as (
       insert into private.activities_daily as r (organization_id, day, type, activities)
-      select s.organization_id, s.day, s.type, s.activities from summed s order by s.organization_id, s.day, s.type
+      select s.organization_id, s.day, s.type, s.activities from summed s
+       where exists (select 1 from public.organizations o where o.id = s.organization_id)
+       order by s.organization_id, s.day, s.type
       on conflict (organization_id, day, type) do update set activities = r.activities + excluded.activities
     )
     select count(*) into n from moved;
@@ -2451,13 +2515,28 @@ begin
       select m.organization_id, m.day, m.model, m.user_id, sum(m.calls) as calls, sum(m.input_tokens) as input_tokens,
              sum(m.output_tokens) as output_tokens, sum(m.cost_usd) as cost_usd
         from moved m
-       where exists (select 1 from public.organizations o where o.id = m.organization_id)
        group by m.organization_id, m.day, m.model, m.user_id
+    ), live as (
+      select s.* from summed s where exists (select 1 from public.organizations o where o.id = s.organization_id)
     ), upserted as (
       insert into private.ai_usage_daily as r (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
-      select s.organization_id, s.day, s.model, s.user_id, s.calls, s.input_tokens, s.output_tokens, s.cost_usd
-        from summed s order by s.organization_id, s.day, s.model, s.user_id
+      select l.organization_id, l.day, l.model, l.user_id, l.calls, l.input_tokens, l.output_tokens, l.cost_usd
+        from live l order by l.organization_id, l.day, l.model, l.user_id
       on conflict (organization_id, day, model, user_id) do update
+        set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
+            output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
+    ), upserted_model as (
+      insert into private.ai_usage_model_daily as r (organization_id, day, model, calls, input_tokens, output_tokens, cost_usd)
+      select l.organization_id, l.day, l.model, sum(l.calls), sum(l.input_tokens), sum(l.output_tokens), sum(l.cost_usd)
+        from live l group by 1, 2, 3 order by 1, 2, 3
+      on conflict (organization_id, day, model) do update
+        set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
+            output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
+    ), upserted_user as (
+      insert into private.ai_usage_user_daily as r (organization_id, day, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select l.organization_id, l.day, l.user_id, sum(l.calls), sum(l.input_tokens), sum(l.output_tokens), sum(l.cost_usd)
+        from live l group by 1, 2, 3 order by 1, 2, 3
+      on conflict (organization_id, day, user_id) do update
         set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
             output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
     )
@@ -2469,6 +2548,28 @@ end
 $function$;
 COMMENT ON FUNCTION private.rollups_merge(max_rows integer) IS 'Folds at most max_rows pending deltas (null: all), oldest first, into the rollups and returns how many; discards those of deleted organizations. Serialized by a transaction-level advisory lock; atomic. Owner only: pg_cron on Supabase, tenantry rollups merge, the embedded database''s timer.';
 REVOKE ALL ON FUNCTION private.rollups_merge(max_rows integer) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION private.rollups_organization_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(20013);
+  delete from private.revenue_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.activities_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_model_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_user_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.revenue_daily_deltas x using old_rows o where x.organization_id = o.id;
+  delete from private.activities_daily_deltas x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_daily_deltas x using old_rows o where x.organization_id = o.id;
+  return null;
+end
+$function$;
+COMMENT ON FUNCTION private.rollups_organization_delete() IS 'Trigger organizations_rollup_delete: deletes the rollup rows and pending deltas of the deleted organizations, under the fold''s lock (in place of a foreign key).';
+REVOKE ALL ON FUNCTION private.rollups_organization_delete() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.rollups_rebuild(organization_id uuid DEFAULT NULL::uuid)
  RETURNS TABLE(rollup text, rows_written bigint, deltas_discarded bigint)
@@ -2523,6 +2624,9 @@ begin
     )
     select 'activities_daily', (select count(*) from written), (select count(*) from discarded);
 
+  -- AI usage: one statement for the log and its three rollups (the admin grains summed from the fine
+  -- one), since the deltas it discards must be those of the rows all three read. The discarded deltas
+  -- are counted once, on ai_usage_daily.
   return query
     with raw as (
       select u.organization_id, u.date as day, u.model, u.user_id, count(*) as calls, sum(u.input_tokens) as input_tokens,
@@ -2530,6 +2634,14 @@ begin
         from public.ai_usage_log u
        where org is null or u.organization_id = org
        group by u.organization_id, u.date, u.model, u.user_id
+    ), raw_model as (
+      select raw.organization_id, raw.day, raw.model, sum(raw.calls) as calls, sum(raw.input_tokens) as input_tokens,
+             sum(raw.output_tokens) as output_tokens, sum(raw.cost_usd) as cost_usd
+        from raw group by 1, 2, 3
+    ), raw_user as (
+      select raw.organization_id, raw.day, raw.user_id, sum(raw.calls) as calls, sum(raw.input_tokens) as input_tokens,
+             sum(raw.output_tokens) as output_tokens, sum(raw.cost_usd) as cost_usd
+        from raw group by 1, 2, 3
     ), discarded as (
       delete from private.ai_usage_daily_deltas d where org is null or d.organization_id = org returning 1
     ), cleared as (
@@ -2537,6 +2649,14 @@ begin
        where (org is null or x.organization_id = org)
          and not exists (select 1 from raw where raw.organization_id = x.organization_id and raw.day = x.day
                                              and raw.model = x.model and raw.user_id = x.user_id)
+    ), cleared_model as (
+      delete from private.ai_usage_model_daily x
+       where (org is null or x.organization_id = org)
+         and not exists (select 1 from raw_model r where r.organization_id = x.organization_id and r.day = x.day and r.model = x.model)
+    ), cleared_user as (
+      delete from private.ai_usage_user_daily x
+       where (org is null or x.organization_id = org)
+         and not exists (select 1 from raw_user r where r.organization_id = x.organization_id and r.day = x.day and r.user_id = x.user_id)
     ), written as (
       insert into private.ai_usage_daily as x (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
       select raw.organization_id, raw.day, raw.model, raw.user_id, raw.calls, raw.input_tokens, raw.output_tokens, raw.cost_usd from raw
@@ -2544,11 +2664,29 @@ begin
         set calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
             cost_usd = excluded.cost_usd
       returning 1
+    ), written_model as (
+      insert into private.ai_usage_model_daily as x (organization_id, day, model, calls, input_tokens, output_tokens, cost_usd)
+      select r.organization_id, r.day, r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from raw_model r
+      on conflict (organization_id, day, model) do update
+        set calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+            cost_usd = excluded.cost_usd
+      returning 1
+    ), written_user as (
+      insert into private.ai_usage_user_daily as x (organization_id, day, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select r.organization_id, r.day, r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from raw_user r
+      on conflict (organization_id, day, user_id) do update
+        set calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+            cost_usd = excluded.cost_usd
+      returning 1
     )
-    select 'ai_usage_daily', (select count(*) from written), (select count(*) from discarded);
+    select 'ai_usage_daily', (select count(*) from written), (select count(*) from discarded)
+    union all
+    select 'ai_usage_model_daily', (select count(*) from written_model), 0::bigint
+    union all
+    select 'ai_usage_user_daily', (select count(*) from written_user), 0::bigint;
 end
 $function$;
-COMMENT ON FUNCTION private.rollups_rebuild(organization_id uuid) IS 'Recomputes the rollups of one organization (null: all) from the raw rows and discards the deltas they reflect; per rollup: rows written and deltas discarded. Safe beside writers and folds. Owner only: after a bulk load with the rollup triggers off, or to repair.';
+COMMENT ON FUNCTION private.rollups_rebuild(organization_id uuid) IS 'Recomputes the rollups of one organization (null: all) from the raw rows and discards the deltas they reflect; per rollup: rows written and deltas discarded (those of the AI usage log counted on ai_usage_daily). Safe beside writers and folds. Owner only: after a bulk load with the rollup triggers off, or to repair.';
 REVOKE ALL ON FUNCTION private.rollups_rebuild(organization_id uuid) FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.rollups_verify(organization_id uuid DEFAULT NULL::uuid)
@@ -2635,6 +2773,66 @@ begin
              'output_tokens', agg.output_tokens, 'cost_usd', agg.cost_usd) end
       from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day
                              and agg.model = src.model and agg.user_id = src.user_id
+     where (src.calls, src.input_tokens, src.output_tokens, src.cost_usd)
+           is distinct from (agg.calls, agg.input_tokens, agg.output_tokens, agg.cost_usd);
+
+  -- The admin grains, each against the raw rows summed to its grain.
+  return query
+    with src as (
+      select u.organization_id, u.date as day, u.model, count(*) as calls, sum(u.input_tokens) as input_tokens,
+             sum(u.output_tokens) as output_tokens, sum(u.cost_usd) as cost_usd
+        from public.ai_usage_log u
+       where org is null or u.organization_id = org
+       group by 1, 2, 3
+    ), agg as (
+      select k.organization_id, k.day, k.model, sum(k.calls) as calls, sum(k.input_tokens) as input_tokens,
+             sum(k.output_tokens) as output_tokens, sum(k.cost_usd) as cost_usd
+        from (select x.organization_id, x.day, x.model, x.calls, x.input_tokens, x.output_tokens, x.cost_usd
+                from private.ai_usage_model_daily x where org is null or x.organization_id = org
+              union all
+              select d.organization_id, d.day, d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+                from private.ai_usage_daily_deltas d
+               where (org is null or d.organization_id = org)
+                 and exists (select 1 from public.organizations o where o.id = d.organization_id)) k
+       group by 1, 2, 3
+      having sum(k.calls) <> 0 or sum(k.input_tokens) <> 0 or sum(k.output_tokens) <> 0 or sum(k.cost_usd) <> 0
+    )
+    select 'ai_usage_model_daily', coalesce(src.organization_id, agg.organization_id), coalesce(src.day, agg.day),
+           coalesce(src.model, agg.model),
+           case when src.day is not null then jsonb_build_object('calls', src.calls, 'input_tokens', src.input_tokens,
+             'output_tokens', src.output_tokens, 'cost_usd', src.cost_usd) end,
+           case when agg.day is not null then jsonb_build_object('calls', agg.calls, 'input_tokens', agg.input_tokens,
+             'output_tokens', agg.output_tokens, 'cost_usd', agg.cost_usd) end
+      from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day and agg.model = src.model
+     where (src.calls, src.input_tokens, src.output_tokens, src.cost_usd)
+           is distinct from (agg.calls, agg.input_tokens, agg.output_tokens, agg.cost_usd);
+  return query
+    with src as (
+      select u.organization_id, u.date as day, u.user_id, count(*) as calls, sum(u.input_tokens) as input_tokens,
+             sum(u.output_tokens) as output_tokens, sum(u.cost_usd) as cost_usd
+        from public.ai_usage_log u
+       where org is null or u.organization_id = org
+       group by 1, 2, 3
+    ), agg as (
+      select k.organization_id, k.day, k.user_id, sum(k.calls) as calls, sum(k.input_tokens) as input_tokens,
+             sum(k.output_tokens) as output_tokens, sum(k.cost_usd) as cost_usd
+        from (select x.organization_id, x.day, x.user_id, x.calls, x.input_tokens, x.output_tokens, x.cost_usd
+                from private.ai_usage_user_daily x where org is null or x.organization_id = org
+              union all
+              select d.organization_id, d.day, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+                from private.ai_usage_daily_deltas d
+               where (org is null or d.organization_id = org)
+                 and exists (select 1 from public.organizations o where o.id = d.organization_id)) k
+       group by 1, 2, 3
+      having sum(k.calls) <> 0 or sum(k.input_tokens) <> 0 or sum(k.output_tokens) <> 0 or sum(k.cost_usd) <> 0
+    )
+    select 'ai_usage_user_daily', coalesce(src.organization_id, agg.organization_id), coalesce(src.day, agg.day),
+           coalesce(src.user_id, agg.user_id)::text,
+           case when src.day is not null then jsonb_build_object('calls', src.calls, 'input_tokens', src.input_tokens,
+             'output_tokens', src.output_tokens, 'cost_usd', src.cost_usd) end,
+           case when agg.day is not null then jsonb_build_object('calls', agg.calls, 'input_tokens', agg.input_tokens,
+             'output_tokens', agg.output_tokens, 'cost_usd', agg.cost_usd) end
+      from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day and agg.user_id = src.user_id
      where (src.calls, src.input_tokens, src.output_tokens, src.cost_usd)
            is distinct from (agg.calls, agg.input_tokens, agg.output_tokens, agg.cost_usd);
 end
@@ -3096,6 +3294,10 @@ ALTER TABLE private.ai_usage_daily ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE private.ai_usage_daily_deltas ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE private.ai_usage_model_daily ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.ai_usage_user_daily ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE private.offboarding_settings ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE private.revenue_daily ENABLE ROW LEVEL SECURITY;
@@ -3368,6 +3570,10 @@ CREATE TRIGGER organizations_reject_key_change BEFORE UPDATE ON public.organizat
   FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id)
   EXECUTE FUNCTION private.reject_key_change();
 COMMENT ON TRIGGER organizations_reject_key_change ON public.organizations IS 'The id never changes.';
+CREATE TRIGGER organizations_rollup_delete AFTER DELETE ON public.organizations REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.rollups_organization_delete();
+COMMENT ON TRIGGER organizations_rollup_delete ON public.organizations IS 'Deletes the deleted organizations'' dashboard rollup rows and pending deltas (migration 013; the rollups have no foreign key).';
 CREATE TRIGGER organizations_touch_updated_at BEFORE UPDATE ON public.organizations
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
@@ -3467,6 +3673,10 @@ REVOKE ALL ON TABLE private.activities_daily_deltas FROM PUBLIC, anon, authentic
 REVOKE ALL ON TABLE private.ai_usage_daily FROM PUBLIC, anon, authenticated, service_role;
 
 REVOKE ALL ON TABLE private.ai_usage_daily_deltas FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.ai_usage_model_daily FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON TABLE private.ai_usage_user_daily FROM PUBLIC, anon, authenticated, service_role;
 
 REVOKE ALL ON TABLE private.offboarding_settings FROM PUBLIC, anon, authenticated, service_role;
 

@@ -20,6 +20,7 @@ import { seedForPlans } from './support/plans.js'
 
 const TENANT_TABLES = [
   'customers', 'revenue', 'activities', 'ai_usage_log', 'profiles', 'revenue_daily', 'activities_daily', 'ai_usage_daily',
+  'ai_usage_model_daily', 'ai_usage_user_daily',
 ] as const
 type TenantTable = (typeof TENANT_TABLES)[number]
 
@@ -32,12 +33,16 @@ t.before(async () => {
   ({ dataset, orgIndexes } = await seedForPlans(t.db))
 })
 
-/** The query after `return query` in a PL/pgSQL function's source. */
-async function functionQuery(db: Kysely<Database>, signature: string): Promise<string> {
+/**
+ * The query after a `return query` in a PL/pgSQL function's source: the last one, or the branch-th
+ * (from 0) of a function with several (the AI usage questions: the admin's, then the member's).
+ */
+async function functionQuery(db: Kysely<Database>, signature: string, branch?: number): Promise<string> {
   const r = await sql<{ src: string }>`select p.prosrc as src from pg_catalog.pg_proc p where p.oid = ${signature}::regprocedure`.execute(db)
-  const m = /return query\s+([\s\S]*?);\s*end\s*$/i.exec(r.rows[0]?.src.trim() ?? '')
-  assert.ok(m?.[1], `${signature}: no "return query" statement found`)
-  return m[1]
+  const queries = [...(r.rows[0]?.src ?? '').matchAll(/return query\s+([\s\S]*?);/gi)].map((m) => m[1] ?? '')
+  const query = queries.at(branch ?? -1)
+  assert.ok(query, `${signature}: no "return query" statement ${branch ?? ''} found`)
+  return query
 }
 
 /**
@@ -92,6 +97,8 @@ interface PlanCase {
   indexes?: Set<string>
   /** Indexes the plan must all read (besides the above). */
   uses?: readonly string[]
+  /** Which `return query` of the function (default: the last). */
+  branch?: number
 }
 
 function cases(): PlanCase[] {
@@ -112,14 +119,17 @@ function cases(): PlanCase[] {
       status: lit(status, 'text'), industry: lit(null, 'text'), name_prefix: lit(prefix, 'text'),
     }),
   })
-  const asker = (org: TenantRef, admin: boolean) => ({
-    org: lit(org.id, 'uuid'), everyone: `${admin}::boolean`, me: lit(org.memberId, 'uuid'),
-  })
-  const usage = (by: string, admin: boolean): PlanCase => ({
-    fn: `private.dashboard_ai_usage_by_${by}(date, date)`, definer: true, table: 'ai_usage_daily',
-    indexes: new Set([admin ? 'ai_usage_daily_pkey' : 'idx_ai_usage_daily_org_user_day']),
-    values: (org) => ({ ...asker(org, admin), ...period(p.aiUsage) }),
-  })
+  const asker = (org: TenantRef) => ({ org: lit(org.id, 'uuid'), me: lit(org.memberId, 'uuid') })
+  // An admin reads the admin grain (per day and model; per day and user for by user), a member their
+  // own rows of ai_usage_daily.
+  const usage = (by: string, admin: boolean): PlanCase => {
+    const table = !admin ? 'ai_usage_daily' : by === 'user' ? 'ai_usage_user_daily' : 'ai_usage_model_daily'
+    return {
+      fn: `private.dashboard_ai_usage_by_${by}(date, date)`, definer: true, table, branch: admin ? 0 : 1,
+      indexes: new Set([admin ? `${table}_pkey` : 'idx_ai_usage_daily_org_user_day']),
+      values: (org) => ({ ...asker(org), ...period(p.aiUsage) }),
+    }
+  }
   // activities_by_type's whole days and partial edges, as the function computes them from since and until.
   const since = p.activities.since.replace('T00:00:00Z', 'T06:30:00Z')
   const until = p.activities.until.replace('T00:00:00Z', 'T18:15:00Z')
@@ -160,7 +170,7 @@ function cases(): PlanCase[] {
 
 /** The custom plan (values as literals), as the function runs it. */
 async function customPlan(c: PlanCase, org: TenantRef): Promise<PlanNode> {
-  const query = bind(await functionQuery(t.db, c.fn), c.values(org))
+  const query = bind(await functionQuery(t.db, c.fn, c.branch), c.values(org))
   const run = (trx: Kysely<Database>) => explain(trx, sql.raw(query), false)
   return (c.definer ? await asSystem(t.db, run) : await asUser(t.db, org.memberId, run)).plan
 }
@@ -169,7 +179,7 @@ async function customPlan(c: PlanCase, org: TenantRef): Promise<PlanNode> {
 async function genericPlan(c: PlanCase, org: TenantRef): Promise<PlanNode> {
   const values = c.values(org)
   const names = Object.keys(values)
-  const query = bind(await functionQuery(t.db, c.fn), Object.fromEntries(names.map((n, i) => [n, `$${i + 1}`])))
+  const query = bind(await functionQuery(t.db, c.fn, c.branch), Object.fromEntries(names.map((n, i) => [n, `$${i + 1}`])))
   const types = names.map((n) => /::(\w+)$/.exec(values[n] ?? '')?.[1] ?? 'text')
   const run = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> => (c.definer ? asSystem(t.db, fn) : asUser(t.db, org.memberId, fn))
   return run(async (trx) => {

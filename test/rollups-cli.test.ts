@@ -53,7 +53,7 @@ describe('tenantry rollups', () => {
     const rebuild = await target.run(['rollups', 'rebuild', '--org', org, '--json'])
     assert.equal(rebuild.code, 0, rebuild.stderr)
     const rebuilt = JSON.parse(rebuild.stdout) as { rollup: string; rowsWritten: number }[]
-    assert.deepEqual(rebuilt.map((r) => r.rollup), ['revenue_daily', 'activities_daily', 'ai_usage_daily'])
+    assert.deepEqual(rebuilt.map((r) => r.rollup), ['revenue_daily', 'activities_daily', 'ai_usage_daily', 'ai_usage_model_daily', 'ai_usage_user_daily'])
     const again = await target.run(['rollups', 'verify', '--org', org])
     assert.equal(again.code, 0, again.stdout)
   })

@@ -1,6 +1,7 @@
 // The rollups' machinery (migration 013) beyond the property test: the check catches a stale rollup
 // and rebuild repairs it; a month whose rows are all deleted disappears and the summary says 0 as
-// before; an organization deleted with pending deltas; truncation; two folds at once; a fold killed
+// before; an admin's AI usage reads the admin grains, which verify checks and rebuild repairs; an
+// organization deleted with pending deltas (no foreign key: a trigger); truncation; two folds at once; a fold killed
 // halfway (PostgreSQL: pg_terminate_backend while it waits on a lock between two rollups; both
 // databases: an error between two rollups) loses and double-counts nothing; a rebuild beside writers;
 // nothing of it reachable by the API roles; the embedded database folds by itself.
@@ -11,6 +12,7 @@ import {
   asAnon, asService, asSystem, asUser, createDb, mergeRollups, monthlyRevenue, NotAuthorizedError, organizationSummary, rebuildRollups,
   verifyRollups,
 } from '../lib/db/index.js'
+import { aiUsageByDay, aiUsageByModel, aiUsageByUser } from '../lib/db/dashboard/index.js'
 import { migrate } from '../lib/migrate/index.js'
 import { onServer, useFreshDb } from './support/db.js'
 import {
@@ -50,12 +52,45 @@ describe('the check and the repair', () => {
     assert.notEqual(r[0]?.total, raw)
 
     const rebuilt = await rebuildRollups(t.db, { organizationId: o.id })
-    assert.deepEqual(rebuilt.map((x) => x.rollup), ['revenue_daily', 'activities_daily', 'ai_usage_daily'])
+    assert.deepEqual(rebuilt.map((x) => x.rollup), ['revenue_daily', 'activities_daily', 'ai_usage_daily', 'ai_usage_model_daily', 'ai_usage_user_daily'])
     assert.ok(rebuilt.every((x) => x.rowsWritten > 0))
     assert.deepEqual(await verifyRollups(t.db), [])
     const again = await asUser(t.db, o.adminId, (trx) => monthlyRevenue(trx, { start: '2025-02-01', end: '2025-03-01' }))
     assert.equal(again[0]?.total, raw)
     assert.deepEqual((await dashboardMismatches(t.db, rng, cast)).mismatches, [])
+  })
+})
+
+describe('the admin grains', () => {
+  it('an admin\'s AI usage reads them: a stale one shows in the admin\'s answers and in verify, rebuild repairs it; a member\'s does not read them', async () => {
+    const o = org(0)
+    await mergeRollups(t.db)
+    const window = { start: '2024-12-20', end: '2025-06-01' }
+    const ask = (user: string) => asUser(t.db, user, async (trx) => ({
+      day: await aiUsageByDay(trx, window), model: await aiUsageByModel(trx, window), user: await aiUsageByUser(trx, window),
+    }))
+    const admin = await ask(o.adminId)
+    const member = await ask(o.memberIds[0] ?? '')
+    assert.ok(admin.model.length > 0 && admin.user.length > 1, 'the organization has AI usage of several users in the window')
+    const top = admin.model[0]
+    const topUser = admin.user[0]
+    assert.ok(top && topUser)
+    await asSystem(t.db, async (trx) => {
+      await sql`update private.ai_usage_model_daily set calls = calls + 1000
+                 where organization_id = ${o.id} and model = ${top.model} and day >= ${window.start} and day < ${window.end}`.execute(trx)
+      await sql`update private.ai_usage_user_daily set calls = calls + 1000
+                 where organization_id = ${o.id} and user_id = ${topUser.user_id} and day >= ${window.start} and day < ${window.end}`.execute(trx)
+    })
+    const stale = await ask(o.adminId)
+    assert.ok(BigInt(stale.model[0]?.calls ?? '0') > BigInt(top.calls), 'by model reads ai_usage_model_daily')
+    assert.notDeepEqual(stale.day, admin.day, 'by day reads ai_usage_model_daily')
+    assert.ok(BigInt(stale.user[0]?.calls ?? '0') > BigInt(topUser.calls), 'by user reads ai_usage_user_daily')
+    assert.deepEqual(await ask(o.memberIds[0] ?? ''), member, 'a member reads ai_usage_daily')
+    const rollups = new Set((await verifyRollups(t.db, { organizationId: o.id })).map((d) => d.rollup))
+    assert.deepEqual([...rollups].sort(), ['ai_usage_model_daily', 'ai_usage_user_daily'])
+    await rebuildRollups(t.db, { organizationId: o.id })
+    assert.deepEqual(await verifyRollups(t.db), [])
+    assert.deepEqual(await ask(o.adminId), admin)
   })
 })
 
@@ -87,8 +122,42 @@ describe('results keep their form', () => {
 })
 
 describe('organizations deleted, tables truncated', () => {
-  it('the deltas of a deleted organization are discarded by the fold; its rollup rows went with it', async () => {
+  it('deleting an organization deletes its rollup rows and pending deltas (a trigger: the rollups have no foreign key)', async () => {
     const gone = await rollupCast(t.db, 'gone', 1)
+    const o = gone.orgs[0]
+    assert.ok(o)
+    await randomWrites(t.db, rng, gone, emptyWritten(), 100)
+    await mergeRollups(t.db)
+    await randomWrites(t.db, rng, gone, emptyWritten(), 50)
+    // Every table of the machinery, found by the catalog as the purge finds them: private, with organization_id.
+    const rowsOfOrg = async () => asSystem(t.db, async (trx) => {
+      const tables = (await sql<{ name: string }>`
+        select c.relname as name from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attname = 'organization_id'
+         where c.relnamespace = 'private'::regnamespace and c.relkind = 'r' and (c.relname like '%\_daily' or c.relname like '%\_daily\_deltas')
+         order by 1`.execute(trx)).rows.map((r) => r.name)
+      const counts: Record<string, number> = {}
+      for (const name of tables) {
+        counts[name] = Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(`private.${name}`)} where organization_id = ${o.id}`.execute(trx)).rows[0]?.n)
+      }
+      return counts
+    })
+    const before = await rowsOfOrg()
+    assert.deepEqual(Object.keys(before), [
+      'activities_daily', 'activities_daily_deltas', 'ai_usage_daily', 'ai_usage_daily_deltas', 'ai_usage_model_daily', 'ai_usage_user_daily',
+      'revenue_daily', 'revenue_daily_deltas',
+    ])
+    for (const name of ['activities_daily', 'ai_usage_daily', 'ai_usage_model_daily', 'ai_usage_user_daily', 'revenue_daily']) {
+      assert.ok((before[name] ?? 0) > 0, `${name} has rows of the organization before: ${JSON.stringify(before)}`)
+    }
+    assert.ok(Object.entries(before).some(([name, n]) => name.endsWith('_deltas') && n > 0), 'deltas pending before')
+    await asSystem(t.db, (trx) => sql`delete from public.organizations where id = ${o.id}`.execute(trx))
+    const after = await rowsOfOrg()
+    assert.deepEqual(after, Object.fromEntries(Object.keys(before).map((name) => [name, 0])))
+    assert.deepEqual(await verifyDifferences(t.db), [])
+  })
+
+  it('a fold discards deltas of an organization that no longer exists (written with the trigger on organizations off)', async () => {
+    const gone = await rollupCast(t.db, 'orphan', 1)
     const o = gone.orgs[0]
     assert.ok(o)
     await randomWrites(t.db, rng, gone, emptyWritten(), 100)
@@ -98,15 +167,17 @@ describe('organizations deleted, tables truncated', () => {
       select ((select count(*) from private.revenue_daily_deltas where organization_id = ${o.id})
             + (select count(*) from private.activities_daily_deltas where organization_id = ${o.id})
             + (select count(*) from private.ai_usage_daily_deltas where organization_id = ${o.id}))::int as n`.execute(trx)).rows[0]?.n)
+    await asSystem(t.db, async (trx) => {
+      await sql`alter table public.organizations disable trigger organizations_rollup_delete`.execute(trx)
+      await sql`delete from public.organizations where id = ${o.id}`.execute(trx)
+      await sql`alter table public.organizations enable trigger organizations_rollup_delete`.execute(trx)
+    })
     assert.ok((await pendingOfOrg() ?? 0) > 0)
-    await asSystem(t.db, (trx) => sql`delete from public.organizations where id = ${o.id}`.execute(trx))
-    const rollupRows = await asSystem(t.db, async (trx) => (await sql<{ n: number }>`
-      select ((select count(*) from private.revenue_daily where organization_id = ${o.id})
-            + (select count(*) from private.ai_usage_daily where organization_id = ${o.id}))::int as n`.execute(trx)).rows[0]?.n)
-    assert.equal(rollupRows, 0)
-    assert.deepEqual(await verifyDifferences(t.db), [])
     assert.ok(await mergeRollups(t.db) > 0)
     assert.equal(await pendingOfOrg(), 0)
+    // Its rollup rows are left (the trigger was off): verify lists them, rebuild removes them.
+    assert.ok((await verifyDifferences(t.db)).length > 0)
+    await rebuildRollups(t.db)
     assert.deepEqual(await verifyDifferences(t.db), [])
   })
 
@@ -114,8 +185,25 @@ describe('organizations deleted, tables truncated', () => {
     const after = await asSystem(t.db, async (trx) => {
       await sql`truncate public.ai_usage_log`.execute(trx)
       return (await sql<{ n: number }>`select ((select count(*) from private.ai_usage_daily) + (select count(*) from private.ai_usage_daily_deltas)
+        + (select count(*) from private.ai_usage_model_daily) + (select count(*) from private.ai_usage_user_daily)
         + (select count(*) from private.rollups_verify()))::int as n`.execute(trx)).rows[0]?.n
     }, { rollback: true })
+    assert.equal(after, 0)
+  })
+})
+
+describe('organizations truncated', () => {
+  it('TRUNCATE organizations CASCADE empties every rollup and delta log (no foreign key: the cascaded tables\' truncate triggers do; rolled back)', async () => {
+    const count = sql<{ n: number }>`select ((select count(*) from private.revenue_daily) + (select count(*) from private.activities_daily)
+      + (select count(*) from private.ai_usage_daily) + (select count(*) from private.ai_usage_model_daily) + (select count(*) from private.ai_usage_user_daily)
+      + (select count(*) from private.revenue_daily_deltas) + (select count(*) from private.activities_daily_deltas)
+      + (select count(*) from private.ai_usage_daily_deltas))::int as n`
+    const [before, after] = await asSystem(t.db, async (trx) => {
+      const b = (await count.execute(trx)).rows[0]?.n
+      await sql`truncate public.organizations cascade`.execute(trx)
+      return [b, (await count.execute(trx)).rows[0]?.n]
+    }, { rollback: true })
+    assert.ok((before ?? 0) > 0)
     assert.equal(after, 0)
   })
 })
@@ -151,7 +239,8 @@ describe('folds', () => {
     const snapshot = async () => asSystem(t.db, async (trx) => (await sql<{ s: string }>`
       select md5(string_agg(x::text, ',' order by x::text)) as s from (
         select r::text as x from private.revenue_daily r union all select a::text from private.activities_daily a
-        union all select u::text from private.ai_usage_daily u) y`.execute(trx)).rows[0]?.s)
+        union all select u::text from private.ai_usage_daily u union all select m::text from private.ai_usage_model_daily m
+        union all select w::text from private.ai_usage_user_daily w) y`.execute(trx)).rows[0]?.s)
     const rollupsBefore = await snapshot()
     // Revenue is folded first, then the activities' upsert fails: the revenue part must not survive.
     await asSystem(t.db, async (trx) => {
@@ -240,7 +329,7 @@ describe('folds', () => {
 describe('nothing of it reaches the API roles', () => {
   it('rollup and delta tables, fold, rebuild and verify: the owner\'s only', async () => {
     const member = org(0).memberIds[0] ?? ''
-    for (const table of ['revenue_daily', 'activities_daily_deltas', 'ai_usage_daily']) {
+    for (const table of ['revenue_daily', 'activities_daily_deltas', 'ai_usage_daily', 'ai_usage_model_daily', 'ai_usage_user_daily']) {
       await assert.rejects(asUser(t.db, member, (trx) => sql`select * from ${sql.table(`private.${table}`)}`.execute(trx)), NotAuthorizedError)
       await assert.rejects(asService(t.db, (trx) => sql`select * from ${sql.table(`private.${table}`)}`.execute(trx)), NotAuthorizedError)
     }

@@ -41,7 +41,7 @@ export {
 } from './dashboard/index.js'
 export { addMonths, lastCompleteMonth, type Month, monthOf, parseMonth } from './months.js'
 export {
-  mergeRollups, pendingDeltas, rebuildRollups, ROLLUPS, verifyRollups, type RebuiltRollup, type Rollup, type RollupDifference,
+  DELTA_LOGS, type DeltaLog, mergeRollups, pendingDeltas, rebuildRollups, ROLLUPS, verifyRollups, type RebuiltRollup, type Rollup, type RollupDifference,
 } from './flows/rollups.js'
 export { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js'
 export {

@@ -2,7 +2,10 @@
 -- and one home for the dashboard's argument checks (issue 22, item 4).
 --
 -- The dashboard functions of 009 aggregated raw rows on every call. They now read daily rollups, one
--- row per (organization, day[, type | model, user]), plus the changes not folded into them yet:
+-- row per (organization, day[, type | model, user]), plus the changes not folded into them yet. AI
+-- usage has three: per (day, model, user) for a member's own usage, and the admin grains per (day,
+-- model) and per (day, user), so that an admin's year reads 365 x models or 365 x users rows, not
+-- their product; all three are folded from one delta log (writers pay for one):
 --
 --   writers   statement-level AFTER triggers (transition tables) on revenue, activities and
 --             ai_usage_log append signed deltas to an append-only log, one row per (organization, day,
@@ -16,7 +19,7 @@
 --             exact at every commit. activities_by_type takes instants: whole UTC days come from the
 --             rollup, the partial first and last day from the raw rows (idx_activities_org_created_live).
 --   folding   private.rollups_merge(max_rows) moves deltas into the rollups (delete ... returning,
---             then insert ... on conflict do update, in one statement per rollup), serialized by a
+--             then insert ... on conflict do update, one statement per delta log), serialized by a
 --             transaction-level advisory lock; pg_cron on Supabase, an in-process timer on the
 --             embedded database. private.rollups_rebuild(organization_id) recomputes from raw rows;
 --             private.rollups_verify(organization_id) lists every difference.
@@ -30,9 +33,10 @@
 --
 -- Rollups contain live rows only; a rollup row whose count reached 0 may stay until a rebuild (the
 -- functions drop groups whose count is 0). Every rollup and delta table has organization_id: a purge
--- driven by the catalog finds them. Rollup rows go with their organization (on delete cascade); the
--- deltas have no foreign key (the write path), and a fold discards those of an organization that no
--- longer exists.
+-- driven by the catalog finds them. No foreign key to organizations: its check, one per new rollup
+-- row, was half of a fold whose deltas each make a new rollup row, and the fold already discards the
+-- deltas of an organization that no longer exists. A statement trigger on organizations
+-- (organizations_rollup_delete) deletes a deleted organization's rollup rows and deltas instead.
 set lock_timeout = '5s';
 -- The last statement fills the rollups from every existing row: one pass over each table.
 set statement_timeout = '30min';
@@ -93,7 +97,7 @@ $$;
 -- Sums keep the scale of the raw columns (numeric(12,2) amounts, numeric(10,4) costs): a total prints as
 -- the sum over raw rows does.
 create table private.revenue_daily (
-  organization_id uuid not null references public.organizations (id) on delete cascade,
+  organization_id uuid not null,
   day date not null,
   amount numeric(20, 2) not null,
   invoices bigint not null,
@@ -101,7 +105,7 @@ create table private.revenue_daily (
 );
 
 create table private.activities_daily (
-  organization_id uuid not null references public.organizations (id) on delete cascade,
+  organization_id uuid not null,
   day date not null,
   type text not null,
   activities bigint not null,
@@ -109,7 +113,7 @@ create table private.activities_daily (
 );
 
 create table private.ai_usage_daily (
-  organization_id uuid not null references public.organizations (id) on delete cascade,
+  organization_id uuid not null,
   day date not null,
   model text not null,
   user_id uuid not null,
@@ -118,6 +122,30 @@ create table private.ai_usage_daily (
   output_tokens bigint not null,
   cost_usd numeric(24, 4) not null,
   constraint ai_usage_daily_pkey primary key (organization_id, day, model, user_id)
+);
+
+-- The admin grains of ai_usage_daily (its sums over users, over models): folded, rebuilt and verified
+-- with it, from its delta log.
+create table private.ai_usage_model_daily (
+  organization_id uuid not null,
+  day date not null,
+  model text not null,
+  calls bigint not null,
+  input_tokens bigint not null,
+  output_tokens bigint not null,
+  cost_usd numeric(24, 4) not null,
+  constraint ai_usage_model_daily_pkey primary key (organization_id, day, model)
+);
+
+create table private.ai_usage_user_daily (
+  organization_id uuid not null,
+  day date not null,
+  user_id uuid not null,
+  calls bigint not null,
+  input_tokens bigint not null,
+  output_tokens bigint not null,
+  cost_usd numeric(24, 4) not null,
+  constraint ai_usage_user_daily_pkey primary key (organization_id, day, user_id)
 );
 
 -- Append-only between folds: written by the triggers, read by the dashboard, deleted by the fold. A
@@ -167,12 +195,15 @@ create index idx_ai_usage_daily_deltas_org_day on private.ai_usage_daily_deltas 
 alter table private.revenue_daily enable row level security;
 alter table private.activities_daily enable row level security;
 alter table private.ai_usage_daily enable row level security;
+alter table private.ai_usage_model_daily enable row level security;
+alter table private.ai_usage_user_daily enable row level security;
 alter table private.revenue_daily_deltas enable row level security;
 alter table private.activities_daily_deltas enable row level security;
 alter table private.ai_usage_daily_deltas enable row level security;
 
 revoke all on table
   private.revenue_daily, private.activities_daily, private.ai_usage_daily,
+  private.ai_usage_model_daily, private.ai_usage_user_daily,
   private.revenue_daily_deltas, private.activities_daily_deltas, private.ai_usage_daily_deltas
   from public, anon, authenticated, service_role;
 
@@ -217,7 +248,8 @@ begin
   select o.organization_id, o.date, -sum(o.amount), -count(*)
     from old_rows o
    where o.deleted_at is null
-   group by o.organization_id, o.date;
+   group by o.organization_id, o.date
+  having exists (select 1 from public.organizations g where g.id = o.organization_id);
   return null;
 end
 $$;
@@ -259,7 +291,8 @@ begin
   select o.organization_id, (o.created_at at time zone 'UTC')::date, o.type, -count(*)
     from old_rows o
    where o.deleted_at is null
-   group by 1, 2, 3;
+   group by 1, 2, 3
+  having exists (select 1 from public.organizations g where g.id = o.organization_id);
   return null;
 end
 $$;
@@ -303,15 +336,19 @@ begin
   insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
   select o.organization_id, o.date, o.model, o.user_id, -count(*), -sum(o.input_tokens), -sum(o.output_tokens), -sum(o.cost_usd)
     from old_rows o
-   group by o.organization_id, o.date, o.model, o.user_id;
+   group by o.organization_id, o.date, o.model, o.user_id
+  having exists (select 1 from public.organizations g where g.id = o.organization_id);
   return null;
 end
 $$;
 
--- TRUNCATE fires no row events: the table's rollup and deltas are emptied with it (same transaction).
--- DELETE, not TRUNCATE: a TRUNCATE ... CASCADE of organizations already truncates the rollups (their
--- foreign key), and truncating them again in the same statement fails. Under the fold's lock, so that a
--- fold running meanwhile cannot leave a rollup row behind.
+-- The delete triggers skip the rows of an organization that no longer exists: its deletion's cascade
+-- runs them after organizations_rollup_delete (below) cleared its rollups and deltas.
+
+-- TRUNCATE fires no row events: the table's rollups and deltas are emptied with it (same transaction;
+-- a TRUNCATE ... CASCADE of organizations fires it for each of the three tables). DELETE, not
+-- TRUNCATE: no ACCESS EXCLUSIVE lock on tables every dashboard call reads. Under the fold's lock, so
+-- that a fold running meanwhile cannot leave a rollup row behind.
 create function private.rollup_truncate() returns trigger
   language plpgsql security definer set search_path = ''
   as $$
@@ -326,11 +363,37 @@ begin
       delete from private.activities_daily_deltas;
     when 'ai_usage_log' then
       delete from private.ai_usage_daily;
+      delete from private.ai_usage_model_daily;
+      delete from private.ai_usage_user_daily;
       delete from private.ai_usage_daily_deltas;
   end case;
   return null;
 end
 $$;
+
+-- A deleted organization's rollup rows and deltas, in place of a foreign key (the cascade to revenue,
+-- activities and ai_usage_log appends none: their delete triggers skip deleted organizations). Under the fold's lock: a fold that saw the organization and is writing its rows
+-- commits first, and this statement, planned afterwards in a new snapshot (READ COMMITTED), deletes
+-- them; a fold starting later sees the organization gone and discards its deltas.
+create function private.rollups_organization_delete() returns trigger
+  language plpgsql security definer set search_path = ''
+  as $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(20013);
+  delete from private.revenue_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.activities_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_model_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_user_daily x using old_rows o where x.organization_id = o.id;
+  delete from private.revenue_daily_deltas x using old_rows o where x.organization_id = o.id;
+  delete from private.activities_daily_deltas x using old_rows o where x.organization_id = o.id;
+  delete from private.ai_usage_daily_deltas x using old_rows o where x.organization_id = o.id;
+  return null;
+end
+$$;
+
+create trigger organizations_rollup_delete after delete on public.organizations
+  referencing old table as old_rows for each statement execute function private.rollups_organization_delete();
 
 -- Every trigger of the machinery has "rollup" in its name (the benchmark switches them off by name).
 create trigger revenue_rollup_insert after insert on public.revenue
@@ -367,8 +430,8 @@ create trigger ai_usage_log_rollup_truncate after truncate on public.ai_usage_lo
 -- pgbouncer's transaction mode: FACTS.md); a second fold waits, then folds what is left. The key is
 -- the literal 20013 (issue 20, migration 013).
 --
--- Each rollup is folded by one statement: the deltas visible to it are deleted and their sums upserted
--- in the same snapshot, so a reader sees them either pending or folded, never both or neither; a fold
+-- Each delta log is folded by one statement (AI usage: into its three rollups): the deltas visible to
+-- it are deleted and their sums upserted in the same snapshot, so a reader sees them either pending or folded, never both or neither; a fold
 -- killed halfway rolls back whole. Deltas of an organization that no longer exists are deleted and
 -- not folded. At most max_rows deltas in all (null: every pending one), oldest first.
 create function private.rollups_merge(max_rows integer default null) returns integer
@@ -397,11 +460,12 @@ begin
     ), summed as (
       select m.organization_id, m.day, sum(m.amount) as amount, sum(m.invoices) as invoices
         from moved m
-       where exists (select 1 from public.organizations o where o.id = m.organization_id)
        group by m.organization_id, m.day
     ), upserted as (
       insert into private.revenue_daily as r (organization_id, day, amount, invoices)
-      select s.organization_id, s.day, s.amount, s.invoices from summed s order by s.organization_id, s.day
+      select s.organization_id, s.day, s.amount, s.invoices from summed s
+       where exists (select 1 from public.organizations o where o.id = s.organization_id)
+       order by s.organization_id, s.day
       on conflict (organization_id, day) do update
         set amount = r.amount + excluded.amount, invoices = r.invoices + excluded.invoices
     )
@@ -420,11 +484,12 @@ begin
     ), summed as (
       select m.organization_id, m.day, m.type, sum(m.activities) as activities
         from moved m
-       where exists (select 1 from public.organizations o where o.id = m.organization_id)
        group by m.organization_id, m.day, m.type
     ), upserted as (
       insert into private.activities_daily as r (organization_id, day, type, activities)
-      select s.organization_id, s.day, s.type, s.activities from summed s order by s.organization_id, s.day, s.type
+      select s.organization_id, s.day, s.type, s.activities from summed s
+       where exists (select 1 from public.organizations o where o.id = s.organization_id)
+       order by s.organization_id, s.day, s.type
       on conflict (organization_id, day, type) do update set activities = r.activities + excluded.activities
     )
     select count(*) into n from moved;
@@ -443,13 +508,28 @@ begin
       select m.organization_id, m.day, m.model, m.user_id, sum(m.calls) as calls, sum(m.input_tokens) as input_tokens,
              sum(m.output_tokens) as output_tokens, sum(m.cost_usd) as cost_usd
         from moved m
-       where exists (select 1 from public.organizations o where o.id = m.organization_id)
        group by m.organization_id, m.day, m.model, m.user_id
+    ), live as (
+      select s.* from summed s where exists (select 1 from public.organizations o where o.id = s.organization_id)
     ), upserted as (
       insert into private.ai_usage_daily as r (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
-      select s.organization_id, s.day, s.model, s.user_id, s.calls, s.input_tokens, s.output_tokens, s.cost_usd
-        from summed s order by s.organization_id, s.day, s.model, s.user_id
+      select l.organization_id, l.day, l.model, l.user_id, l.calls, l.input_tokens, l.output_tokens, l.cost_usd
+        from live l order by l.organization_id, l.day, l.model, l.user_id
       on conflict (organization_id, day, model, user_id) do update
+        set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
+            output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
+    ), upserted_model as (
+      insert into private.ai_usage_model_daily as r (organization_id, day, model, calls, input_tokens, output_tokens, cost_usd)
+      select l.organization_id, l.day, l.model, sum(l.calls), sum(l.input_tokens), sum(l.output_tokens), sum(l.cost_usd)
+        from live l group by 1, 2, 3 order by 1, 2, 3
+      on conflict (organization_id, day, model) do update
+        set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
+            output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
+    ), upserted_user as (
+      insert into private.ai_usage_user_daily as r (organization_id, day, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select l.organization_id, l.day, l.user_id, sum(l.calls), sum(l.input_tokens), sum(l.output_tokens), sum(l.cost_usd)
+        from live l group by 1, 2, 3 order by 1, 2, 3
+      on conflict (organization_id, day, user_id) do update
         set calls = r.calls + excluded.calls, input_tokens = r.input_tokens + excluded.input_tokens,
             output_tokens = r.output_tokens + excluded.output_tokens, cost_usd = r.cost_usd + excluded.cost_usd
     )
@@ -514,6 +594,9 @@ begin
     )
     select 'activities_daily', (select count(*) from written), (select count(*) from discarded);
 
+  -- AI usage: one statement for the log and its three rollups (the admin grains summed from the fine
+  -- one), since the deltas it discards must be those of the rows all three read. The discarded deltas
+  -- are counted once, on ai_usage_daily.
   return query
     with raw as (
       select u.organization_id, u.date as day, u.model, u.user_id, count(*) as calls, sum(u.input_tokens) as input_tokens,
@@ -521,6 +604,14 @@ begin
         from public.ai_usage_log u
        where org is null or u.organization_id = org
        group by u.organization_id, u.date, u.model, u.user_id
+    ), raw_model as (
+      select raw.organization_id, raw.day, raw.model, sum(raw.calls) as calls, sum(raw.input_tokens) as input_tokens,
+             sum(raw.output_tokens) as output_tokens, sum(raw.cost_usd) as cost_usd
+        from raw group by 1, 2, 3
+    ), raw_user as (
+      select raw.organization_id, raw.day, raw.user_id, sum(raw.calls) as calls, sum(raw.input_tokens) as input_tokens,
+             sum(raw.output_tokens) as output_tokens, sum(raw.cost_usd) as cost_usd
+        from raw group by 1, 2, 3
     ), discarded as (
       delete from private.ai_usage_daily_deltas d where org is null or d.organization_id = org returning 1
     ), cleared as (
@@ -528,6 +619,14 @@ begin
        where (org is null or x.organization_id = org)
          and not exists (select 1 from raw where raw.organization_id = x.organization_id and raw.day = x.day
                                              and raw.model = x.model and raw.user_id = x.user_id)
+    ), cleared_model as (
+      delete from private.ai_usage_model_daily x
+       where (org is null or x.organization_id = org)
+         and not exists (select 1 from raw_model r where r.organization_id = x.organization_id and r.day = x.day and r.model = x.model)
+    ), cleared_user as (
+      delete from private.ai_usage_user_daily x
+       where (org is null or x.organization_id = org)
+         and not exists (select 1 from raw_user r where r.organization_id = x.organization_id and r.day = x.day and r.user_id = x.user_id)
     ), written as (
       insert into private.ai_usage_daily as x (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
       select raw.organization_id, raw.day, raw.model, raw.user_id, raw.calls, raw.input_tokens, raw.output_tokens, raw.cost_usd from raw
@@ -535,8 +634,26 @@ begin
         set calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
             cost_usd = excluded.cost_usd
       returning 1
+    ), written_model as (
+      insert into private.ai_usage_model_daily as x (organization_id, day, model, calls, input_tokens, output_tokens, cost_usd)
+      select r.organization_id, r.day, r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from raw_model r
+      on conflict (organization_id, day, model) do update
+        set calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+            cost_usd = excluded.cost_usd
+      returning 1
+    ), written_user as (
+      insert into private.ai_usage_user_daily as x (organization_id, day, user_id, calls, input_tokens, output_tokens, cost_usd)
+      select r.organization_id, r.day, r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from raw_user r
+      on conflict (organization_id, day, user_id) do update
+        set calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+            cost_usd = excluded.cost_usd
+      returning 1
     )
-    select 'ai_usage_daily', (select count(*) from written), (select count(*) from discarded);
+    select 'ai_usage_daily', (select count(*) from written), (select count(*) from discarded)
+    union all
+    select 'ai_usage_model_daily', (select count(*) from written_model), 0::bigint
+    union all
+    select 'ai_usage_user_daily', (select count(*) from written_user), 0::bigint;
 end
 $$;
 
@@ -624,6 +741,66 @@ begin
              'output_tokens', agg.output_tokens, 'cost_usd', agg.cost_usd) end
       from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day
                              and agg.model = src.model and agg.user_id = src.user_id
+     where (src.calls, src.input_tokens, src.output_tokens, src.cost_usd)
+           is distinct from (agg.calls, agg.input_tokens, agg.output_tokens, agg.cost_usd);
+
+  -- The admin grains, each against the raw rows summed to its grain.
+  return query
+    with src as (
+      select u.organization_id, u.date as day, u.model, count(*) as calls, sum(u.input_tokens) as input_tokens,
+             sum(u.output_tokens) as output_tokens, sum(u.cost_usd) as cost_usd
+        from public.ai_usage_log u
+       where org is null or u.organization_id = org
+       group by 1, 2, 3
+    ), agg as (
+      select k.organization_id, k.day, k.model, sum(k.calls) as calls, sum(k.input_tokens) as input_tokens,
+             sum(k.output_tokens) as output_tokens, sum(k.cost_usd) as cost_usd
+        from (select x.organization_id, x.day, x.model, x.calls, x.input_tokens, x.output_tokens, x.cost_usd
+                from private.ai_usage_model_daily x where org is null or x.organization_id = org
+              union all
+              select d.organization_id, d.day, d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+                from private.ai_usage_daily_deltas d
+               where (org is null or d.organization_id = org)
+                 and exists (select 1 from public.organizations o where o.id = d.organization_id)) k
+       group by 1, 2, 3
+      having sum(k.calls) <> 0 or sum(k.input_tokens) <> 0 or sum(k.output_tokens) <> 0 or sum(k.cost_usd) <> 0
+    )
+    select 'ai_usage_model_daily', coalesce(src.organization_id, agg.organization_id), coalesce(src.day, agg.day),
+           coalesce(src.model, agg.model),
+           case when src.day is not null then jsonb_build_object('calls', src.calls, 'input_tokens', src.input_tokens,
+             'output_tokens', src.output_tokens, 'cost_usd', src.cost_usd) end,
+           case when agg.day is not null then jsonb_build_object('calls', agg.calls, 'input_tokens', agg.input_tokens,
+             'output_tokens', agg.output_tokens, 'cost_usd', agg.cost_usd) end
+      from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day and agg.model = src.model
+     where (src.calls, src.input_tokens, src.output_tokens, src.cost_usd)
+           is distinct from (agg.calls, agg.input_tokens, agg.output_tokens, agg.cost_usd);
+  return query
+    with src as (
+      select u.organization_id, u.date as day, u.user_id, count(*) as calls, sum(u.input_tokens) as input_tokens,
+             sum(u.output_tokens) as output_tokens, sum(u.cost_usd) as cost_usd
+        from public.ai_usage_log u
+       where org is null or u.organization_id = org
+       group by 1, 2, 3
+    ), agg as (
+      select k.organization_id, k.day, k.user_id, sum(k.calls) as calls, sum(k.input_tokens) as input_tokens,
+             sum(k.output_tokens) as output_tokens, sum(k.cost_usd) as cost_usd
+        from (select x.organization_id, x.day, x.user_id, x.calls, x.input_tokens, x.output_tokens, x.cost_usd
+                from private.ai_usage_user_daily x where org is null or x.organization_id = org
+              union all
+              select d.organization_id, d.day, d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd
+                from private.ai_usage_daily_deltas d
+               where (org is null or d.organization_id = org)
+                 and exists (select 1 from public.organizations o where o.id = d.organization_id)) k
+       group by 1, 2, 3
+      having sum(k.calls) <> 0 or sum(k.input_tokens) <> 0 or sum(k.output_tokens) <> 0 or sum(k.cost_usd) <> 0
+    )
+    select 'ai_usage_user_daily', coalesce(src.organization_id, agg.organization_id), coalesce(src.day, agg.day),
+           coalesce(src.user_id, agg.user_id)::text,
+           case when src.day is not null then jsonb_build_object('calls', src.calls, 'input_tokens', src.input_tokens,
+             'output_tokens', src.output_tokens, 'cost_usd', src.cost_usd) end,
+           case when agg.day is not null then jsonb_build_object('calls', agg.calls, 'input_tokens', agg.input_tokens,
+             'output_tokens', agg.output_tokens, 'cost_usd', agg.cost_usd) end
+      from src full join agg on agg.organization_id = src.organization_id and agg.day = src.day and agg.user_id = src.user_id
      where (src.calls, src.input_tokens, src.output_tokens, src.cost_usd)
            is distinct from (agg.calls, agg.input_tokens, agg.output_tokens, agg.cost_usd);
 end
@@ -715,8 +892,9 @@ $$;
 
 -- AI usage: whose rows count is the policy ai_usage_log_select's: an admin's whole organization
 -- (private.admin_org_id()), else the caller's own rows (auth.uid()) in private.current_org_id().
--- Planned per call (force_custom_plan): a member's filter on user_id then reads the index
--- idx_ai_usage_daily_org_user_day, an admin's none.
+-- An admin reads the admin grain (ai_usage_model_daily for by day and by model, ai_usage_user_daily
+-- for by user), a member their own rows of ai_usage_daily (idx_ai_usage_daily_org_user_day); both
+-- with the pending deltas of the window, which sum to any grain.
 create function private.dashboard_ai_usage_by_day(period_start date, period_end date)
   returns table (day date, calls bigint, input_tokens bigint, output_tokens bigint, cost_usd numeric)
   language plpgsql stable security definer set search_path = '' set plan_cache_mode = 'force_custom_plan'
@@ -734,16 +912,29 @@ begin
   if org is null then
     return;
   end if;
-  return query
-    select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-      from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
-             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
-            union all
-            select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
-             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
-     group by x.day
-    having sum(x.calls) > 0
-     order by x.day;
+  if everyone then
+    return query
+      select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_model_daily r
+               where r.organization_id = org and r.day >= period_start and r.day < period_end
+              union all
+              select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.day >= period_start and d.day < period_end) x
+       group by x.day
+      having sum(x.calls) > 0
+       order by x.day;
+  else
+    return query
+      select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+               where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
+              union all
+              select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.user_id = me and d.day >= period_start and d.day < period_end) x
+       group by x.day
+      having sum(x.calls) > 0
+       order by x.day;
+  end if;
 end
 $$;
 
@@ -764,16 +955,29 @@ begin
   if org is null then
     return;
   end if;
-  return query
-    select x.model, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-      from (select r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
-             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
-            union all
-            select d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
-             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
-     group by x.model
-    having sum(x.calls) > 0
-     order by 5 desc, 1;
+  if everyone then
+    return query
+      select x.model, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_model_daily r
+               where r.organization_id = org and r.day >= period_start and r.day < period_end
+              union all
+              select d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.day >= period_start and d.day < period_end) x
+       group by x.model
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  else
+    return query
+      select x.model, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.model, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+               where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
+              union all
+              select d.model, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.user_id = me and d.day >= period_start and d.day < period_end) x
+       group by x.model
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  end if;
 end
 $$;
 
@@ -794,16 +998,29 @@ begin
   if org is null then
     return;
   end if;
-  return query
-    select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-      from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
-             where r.organization_id = org and (everyone or r.user_id = me) and r.day >= period_start and r.day < period_end
-            union all
-            select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
-             where d.organization_id = org and (everyone or d.user_id = me) and d.day >= period_start and d.day < period_end) x
-     group by x.user_id
-    having sum(x.calls) > 0
-     order by 5 desc, 1;
+  if everyone then
+    return query
+      select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_user_daily r
+               where r.organization_id = org and r.day >= period_start and r.day < period_end
+              union all
+              select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.day >= period_start and d.day < period_end) x
+       group by x.user_id
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  else
+    return query
+      select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
+        from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+               where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
+              union all
+              select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
+               where d.organization_id = org and d.user_id = me and d.day >= period_start and d.day < period_end) x
+       group by x.user_id
+      having sum(x.calls) > 0
+       order by 5 desc, 1;
+  end if;
 end
 $$;
 
@@ -1022,7 +1239,7 @@ revoke all on function
   private.revenue_rollup_insert(), private.revenue_rollup_update(), private.revenue_rollup_delete(),
   private.activities_rollup_insert(), private.activities_rollup_update(), private.activities_rollup_delete(),
   private.ai_usage_rollup_insert(), private.ai_usage_rollup_update(), private.ai_usage_rollup_delete(),
-  private.rollup_truncate(),
+  private.rollup_truncate(), private.rollups_organization_delete(),
   private.rollups_merge(integer), private.rollups_rebuild(uuid), private.rollups_verify(uuid)
   from public, anon, authenticated, service_role;
 
@@ -1034,19 +1251,24 @@ comment on table private.revenue_daily is
 comment on table private.activities_daily is
   'no policies: private rollup of public.activities. Live rows per organization, UTC day of created_at and type. Exact together with private.activities_daily_deltas.';
 comment on table private.ai_usage_daily is
-  'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves usage by day, by model and by user, for admins (the organization) and members (their own rows). Exact together with private.ai_usage_daily_deltas.';
+  'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves a member''s own usage by day, by model and by user (idx_ai_usage_daily_org_user_day). Exact together with private.ai_usage_daily_deltas.';
+comment on table private.ai_usage_model_daily is
+  'no policies: private rollup of public.ai_usage_log per organization, day and model (ai_usage_daily summed over users): serves an admin''s usage by day and by model. Folded from private.ai_usage_daily_deltas with ai_usage_daily; exact together with them.';
+comment on table private.ai_usage_user_daily is
+  'no policies: private rollup of public.ai_usage_log per organization, day and user (ai_usage_daily summed over models): serves an admin''s usage by user. Folded from private.ai_usage_daily_deltas with ai_usage_daily; exact together with them.';
 comment on table private.revenue_daily_deltas is
   'no policies: append-only log of signed changes to private.revenue_daily, written by the revenue_rollup_* statement triggers, deleted when folded by private.rollups_merge. No foreign key (write path); deltas of a deleted organization are discarded by the fold.';
 comment on table private.activities_daily_deltas is
   'no policies: append-only log of signed changes to private.activities_daily (activities_rollup_* triggers), folded by private.rollups_merge.';
 comment on table private.ai_usage_daily_deltas is
-  'no policies: append-only log of signed changes to private.ai_usage_daily (ai_usage_log_rollup_* triggers), folded by private.rollups_merge.';
+  'no policies: append-only log of signed changes to private.ai_usage_daily and its admin grains ai_usage_model_daily and ai_usage_user_daily (ai_usage_log_rollup_* triggers), folded into all three by private.rollups_merge.';
 comment on index private.idx_ai_usage_daily_org_user_day is
   'A member''s own AI usage over a window (the dashboard''s member view), without reading other users'' rows.';
 comment on index private.idx_revenue_daily_deltas_org_day is 'Pending revenue deltas of an organization''s window, read by every dashboard call.';
 comment on index private.idx_activities_daily_deltas_org_day is 'Pending activity deltas of an organization''s window, read by every dashboard call.';
 comment on index private.idx_ai_usage_daily_deltas_org_day is 'Pending AI usage deltas of an organization''s window, read by every dashboard call.';
 
+comment on trigger organizations_rollup_delete on public.organizations is 'Deletes the deleted organizations'' dashboard rollup rows and pending deltas (migration 013; the rollups have no foreign key).';
 comment on trigger revenue_rollup_insert on public.revenue is 'Appends + deltas of the statement''s new rows to the dashboard rollup''s delta log (migration 013).';
 comment on trigger revenue_rollup_update on public.revenue is 'Appends - old / + new deltas of the statement''s changed rows to the dashboard rollup''s delta log (migration 013).';
 comment on trigger revenue_rollup_delete on public.revenue is 'Appends - deltas of the statement''s deleted rows to the dashboard rollup''s delta log (migration 013).';
@@ -1069,7 +1291,7 @@ comment on function private.check_page_size(text, text, integer) is
 comment on function private.rollups_merge(integer) is
   'Folds at most max_rows pending deltas (null: all), oldest first, into the rollups and returns how many; discards those of deleted organizations. Serialized by a transaction-level advisory lock; atomic. Owner only: pg_cron on Supabase, tenantry rollups merge, the embedded database''s timer.';
 comment on function private.rollups_rebuild(uuid) is
-  'Recomputes the rollups of one organization (null: all) from the raw rows and discards the deltas they reflect; per rollup: rows written and deltas discarded. Safe beside writers and folds. Owner only: after a bulk load with the rollup triggers off, or to repair.';
+  'Recomputes the rollups of one organization (null: all) from the raw rows and discards the deltas they reflect; per rollup: rows written and deltas discarded (those of the AI usage log counted on ai_usage_daily). Safe beside writers and folds. Owner only: after a bulk load with the rollup triggers off, or to repair.';
 comment on function private.rollups_verify(uuid) is
   'Every (rollup, organization, day, dimension) where rollup + pending deltas differ from the raw rows (raw: what the raw rows give, kept: what the rollups give); no row when exact. Owner only: tenantry rollups verify, the tests.';
 comment on function private.revenue_rollup_insert() is 'Trigger revenue_rollup_insert: appends + deltas for the statement''s new live rows, one per organization and day.';
@@ -1081,17 +1303,18 @@ comment on function private.activities_rollup_delete() is 'Trigger activities_ro
 comment on function private.ai_usage_rollup_insert() is 'Trigger ai_usage_log_rollup_insert: + deltas per organization, day, model and user.';
 comment on function private.ai_usage_rollup_update() is 'Trigger ai_usage_log_rollup_update: minus the old rows, plus the new (date, model, user, tokens, cost, organization).';
 comment on function private.ai_usage_rollup_delete() is 'Trigger ai_usage_log_rollup_delete: minus the deleted rows.';
-comment on function private.rollup_truncate() is 'Triggers *_rollup_truncate: a truncated table''s rollup and deltas are emptied with it.';
+comment on function private.rollup_truncate() is 'Triggers *_rollup_truncate: a truncated table''s rollups and deltas are emptied with it.';
+comment on function private.rollups_organization_delete() is 'Trigger organizations_rollup_delete: deletes the rollup rows and pending deltas of the deleted organizations, under the fold''s lock (in place of a foreign key).';
 comment on function private.dashboard_monthly_revenue(date, date) is
   'Implementation of public.dashboard_monthly_revenue: SECURITY DEFINER to read the private rollup (revenue_daily + pending deltas); the caller''s organization (private.current_org_id()), live rows.';
 comment on function private.dashboard_activities_by_type(timestamptz, timestamptz) is
   'Implementation of public.dashboard_activities_by_type: whole UTC days from activities_daily + pending deltas, the partial first and last day from public.activities; the caller''s organization, live rows.';
 comment on function private.dashboard_ai_usage_by_day(date, date) is
-  'Implementation of public.dashboard_ai_usage_by_day over ai_usage_daily + pending deltas: an admin counts the organization (private.admin_org_id()), a member their own rows (auth.uid() in private.current_org_id()), as the policy ai_usage_log_select.';
+  'Implementation of public.dashboard_ai_usage_by_day over the rollups + pending deltas: an admin counts the organization (private.admin_org_id(); ai_usage_model_daily), a member their own rows (auth.uid() in private.current_org_id(); ai_usage_daily), as the policy ai_usage_log_select.';
 comment on function private.dashboard_ai_usage_by_model(date, date) is
-  'Implementation of public.dashboard_ai_usage_by_model over the rollup; whose usage as private.dashboard_ai_usage_by_day.';
+  'Implementation of public.dashboard_ai_usage_by_model over the rollups (an admin: ai_usage_model_daily); whose usage as private.dashboard_ai_usage_by_day.';
 comment on function private.dashboard_ai_usage_by_user(date, date) is
-  'Implementation of public.dashboard_ai_usage_by_user over the rollup; whose usage as private.dashboard_ai_usage_by_day.';
+  'Implementation of public.dashboard_ai_usage_by_user over the rollups (an admin: ai_usage_user_daily); whose usage as private.dashboard_ai_usage_by_day.';
 comment on function private.dashboard_organization_summary(date) is
   'Implementation of public.dashboard_organization_summary: SECURITY DEFINER so that the organization is looked up once for three tables; applies the select policies'' conditions itself (customers: the organization''s live rows; revenue: its rollup + pending deltas; profiles: the organization''s).';
 comment on function public.dashboard_monthly_revenue(date, date) is

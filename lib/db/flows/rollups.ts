@@ -6,15 +6,22 @@ import { InvalidInputError } from '../errors.js'
 import { asSystem } from '../session.js'
 import type { Database, Json } from '../types.js'
 
-/** The rollup tables of schema private. */
-export const ROLLUPS = ['revenue_daily', 'activities_daily', 'ai_usage_daily'] as const
+/** The rollup tables of schema private, in the order rebuild reports them. */
+export const ROLLUPS = ['revenue_daily', 'activities_daily', 'ai_usage_daily', 'ai_usage_model_daily', 'ai_usage_user_daily'] as const
 export type Rollup = (typeof ROLLUPS)[number]
+
+/**
+ * The rollups that own a delta log, private.<name>_deltas. AI usage's log feeds ai_usage_daily and its
+ * admin grains (ai_usage_model_daily per day and model, ai_usage_user_daily per day and user) at once.
+ */
+export const DELTA_LOGS = ['revenue_daily', 'activities_daily', 'ai_usage_daily'] as const
+export type DeltaLog = (typeof DELTA_LOGS)[number]
 
 export interface RebuiltRollup {
   rollup: Rollup
   /** Rollup rows written (inserted or overwritten). */
   rowsWritten: number
-  /** Pending deltas dropped because the raw rows they describe were read. */
+  /** Pending deltas dropped because the raw rows they describe were read (AI usage's: on ai_usage_daily, 0 on its admin grains). */
   deltasDiscarded: number
 }
 
@@ -24,7 +31,7 @@ export interface RollupDifference {
   organizationId: string
   /** The day, 'YYYY-MM-DD' (UTC day of created_at for activities). */
   day: string
-  /** The type (activities), "model user_id" (AI usage); null for revenue. */
+  /** The type (activities), "model user_id" (ai_usage_daily), the model or the user_id (its admin grains); null for revenue. */
   dimension: string | null
   /** What the raw rows give; null: no raw row. */
   raw: Json
@@ -60,8 +67,8 @@ export async function mergeRollups(db: Kysely<Database>, options: { maxRows?: nu
   })
 }
 
-/** Pending deltas per rollup (what the next fold has to do). */
-export async function pendingDeltas(db: Kysely<Database>): Promise<Record<Rollup, number>> {
+/** Pending deltas per delta log (what the next fold has to do). */
+export async function pendingDeltas(db: Kysely<Database>): Promise<Record<DeltaLog, number>> {
   return asSystem(db, async (trx) => {
     const r = await sql<{ revenue: string; activities: string; ai_usage: string }>`
       select (select count(*) from private.revenue_daily_deltas) as revenue,
