@@ -85,7 +85,9 @@ describe('tenantry sql --as: no escape reaches the login\'s rights', () => {
         outcomes.push('member rows')
       } else {
         assert.ok(outcome.e instanceof TenantryError || outcome.e instanceof UsageError, `${escape}: ${String(outcome.e)}`)
-        assert.match((outcome.e as Error).message, /permission denied|cannot set parameter|refused|not authorized/, escape)
+        // On a server there is no runner to tamper with: those two fail for want of it.
+        const expected = escape.includes('tenantry_confined_run') && onServer ? /does not exist/ : /permission denied|cannot set parameter|refused/
+        assert.match((outcome.e as Error).message, expected, escape)
         outcomes.push((outcome.e as Error).message.slice(0, 70))
       }
     }
