@@ -109,10 +109,16 @@ export function register(program: Command): void {
 As a user the query runs like an API request from that user: role authenticated, auth.uid() = the
 user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
 
-On a server, anyone but the system logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
-DATABASE_URL as that role without a password): no statement can reach the owner's rights from there.
-The embedded database logs in only as its superuser: there, role and session-authorization
-statements are refused by their text, a guess (docs/production.md).
+What holds as anyone but the system (docs/production.md):
+- On a server the session logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
+  DATABASE_URL as that role without a password): no statement reaches the owner's rights from there.
+  That role may still become service_role; role statements are refused by their text, a guess that
+  dynamic SQL (execute) gets past.
+- The embedded database logs in only as its superuser: each statement runs inside a security-definer
+  function owned by the actor's role, where PostgreSQL refuses any change of role or session
+  authorization, however written (execute, set_config, functions made on the fly): the statements
+  read and change only what the actor may. Statements that cannot run in a function (VACUUM, COPY
+  from the client, SELECT ... INTO) fail; array values print as their JSON text.
 
 Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
   $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${cast.admin}
