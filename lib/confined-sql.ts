@@ -84,8 +84,18 @@ export async function installRunner(trx: Kysely<Database>, role: string): Promis
   return Number(value)
 }
 
-/** Drops the runner (as the login), leaving the transaction in the actor's role. */
-export async function dropRunner(trx: Kysely<Database>, role: string): Promise<void> {
+/**
+ * Ends the confinement: what the statements left to run at commit runs now, inside the runner, then the
+ * runner is dropped (as the login), leaving the transaction in the actor's role. At commit, outside any
+ * function, a deferred constraint trigger fires and a WITH HOLD cursor runs its query to the end, both
+ * as the current role with nothing to stop `reset role` (measured: either read every tenant's rows as
+ * postgres). SET CONSTRAINTS ALL IMMEDIATE fires the deferred triggers (and makes any later event
+ * immediate); CLOSE ALL drops the cursors.
+ */
+export async function dropRunner(trx: Kysely<Database>, runner: { oid: number; role: string }): Promise<void> {
+  await runConfined(trx, runner, 'set constraints all immediate')
+  await runConfined(trx, runner, 'close all')
+  const role = runner.role
   await sql`reset role`.execute(trx)
   await sql.raw(`drop function if exists ${RUNNER}`).execute(trx)
   await sql.raw(`set local role ${role}`).execute(trx)

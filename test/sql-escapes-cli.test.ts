@@ -94,6 +94,31 @@ describe('tenantry sql --as: no escape reaches the login\'s rights', () => {
     console.log(`# ${onServer ? 'PostgreSQL' : 'embedded'}: ${ESCAPES.length} escapes:\n#   ${outcomes.join('\n#   ')}`)
   })
 
+  it('what runs at commit, outside any statement: a deferred constraint trigger, a WITH HOLD cursor', async () => {
+    // Without --rollback: both run when the transaction commits, after the last statement. Each records
+    // who it ran as and what it counted in a session setting, read afterwards.
+    const member: Actor = { kind: 'user', userId: cast.a.memberId }
+    const spy = (name: string): string => `create function pg_temp.${name}() returns text language plpgsql as $f$ begin
+        begin execute 're'||'set ro'||'le'; exception when others then null; end;
+        perform set_config('tenantry.${name}', current_user || ' ' || (select count(*) from public.customers)::text, false); return 'x'; end $f$`
+    const atCommit = [
+      `${spy('deferred')}; create function pg_temp.deferred_trigger() returns trigger language plpgsql as $f$ begin perform pg_temp.deferred(); return null; end $f$;
+       create temp table later (x int);
+       create constraint trigger later_t after insert on pg_temp.later deferrable initially deferred for each row execute function pg_temp.deferred_trigger();
+       insert into pg_temp.later values (1)`,
+      `${spy('held')}; declare held cursor with hold for select pg_temp.held()`,
+    ]
+    for (const [i, escape] of atCommit.entries()) {
+      await runSql(h.db, escape, member).catch((e: unknown) => {
+        assert.ok(e instanceof TenantryError, `${escape}: ${String(e)}`)
+      })
+      const name = i === 0 ? 'deferred' : 'held'
+      const seen = await runSql(h.db, `select current_setting('tenantry.${name}', true) as seen`, member)
+      const value = String(seen[0]?.rows[0]?.seen ?? '')
+      assert.ok(value === '' || value === `authenticated ${mine}`, `${name}: ran at commit as "${value}" (all customers: ${all})`)
+    }
+  })
+
   it('the session still works as the member afterwards, and the runner is gone', async () => {
     const r = await runSql(h.db, COUNT, { kind: 'user', userId: cast.a.memberId })
     assert.deepEqual(r[0]?.rows, [{ n: mine }])

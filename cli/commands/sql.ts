@@ -61,7 +61,7 @@ export async function runSql(db: Kysely<Database>, query: string, actor: Actor, 
         const r = await runConfined(trx, runner, statement)
         results.push({ statement, command, rows: r.rows, rowCount: AFFECTS_ROWS.has(command) ? r.count : null })
       }
-      await dropRunner(trx, role)
+      await dropRunner(trx, runner)
       return results
     }
     if (actor.kind !== 'system') {
