@@ -90,14 +90,17 @@ export async function installRunner(trx: Kysely<Database>, role: string): Promis
  * function, a deferred constraint trigger fires and a WITH HOLD cursor runs its query to the end, both
  * as the current role with nothing to stop `reset role` (measured: either read every tenant's rows as
  * postgres). SET CONSTRAINTS ALL IMMEDIATE fires the deferred triggers (and makes any later event
- * immediate); CLOSE ALL drops the cursors.
+ * immediate); CLOSE ALL drops the cursors. Then the runner and every temporary object go.
  */
 export async function dropRunner(trx: Kysely<Database>, runner: { oid: number; role: string }): Promise<void> {
   await runConfined(trx, runner, 'set constraints all immediate')
   await runConfined(trx, runner, 'close all')
   const role = runner.role
   await sql`reset role`.execute(trx)
-  await sql.raw(`drop function if exists ${RUNNER}`).execute(trx)
+  // Everything the statements made in pg_temp goes with the runner: the session outlives the
+  // transaction (PGlite has one), and a temporary view or table left behind could stand in, on a
+  // search_path a statement set for the session, for a table that later code of the login reads.
+  await sql`discard temp`.execute(trx)
   await sql.raw(`set local role ${role}`).execute(trx)
 }
 
