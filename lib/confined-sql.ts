@@ -59,8 +59,8 @@ export interface ConfinedResult {
 
 /** Statements PREPARE accepts: their result columns (and types) can be described before they run. */
 const DESCRIBABLE = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'INSERT', 'UPDATE', 'DELETE', 'MERGE'])
-/** Utility statements that answer rows (all of their columns text, or json for EXPLAIN (FORMAT JSON)). */
-const UTILITY_ROWS = new Set(['SHOW', 'EXPLAIN'])
+/** Utility statements that answer rows: their values come back as text (no description to read types from). */
+const UTILITY_ROWS = new Set(['SHOW', 'EXPLAIN', 'FETCH'])
 
 /** True when the transaction's login is a superuser: then SET ROLE alone confines nothing. */
 export async function loginIsSuperuser(trx: Kysely<Database>): Promise<boolean> {
