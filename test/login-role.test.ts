@@ -188,10 +188,11 @@ describe('the login role', { skip: !onServer && 'needs PostgreSQL: the embedded 
 })
 
 describe('the embedded database cannot log in as the login role', { skip: onServer && 'embedded only' }, () => {
-  // What keeps `tenantry sql --as` on the embedded database to its guess by text: PGlite (0.5) starts
-  // its one backend as the bootstrap superuser, and its `username` option runs `SET ROLE <username>`
-  // after start, which `reset role` undoes. Should a PGlite version log in as the role, this fails and
-  // the guess can go.
+  // Why `tenantry sql --as` confines each statement in a security-definer function on the embedded
+  // database (lib/confined-sql.ts, test/sql-escapes-cli.test.ts): PGlite (0.5) starts its one backend
+  // as the bootstrap superuser, and its `username` option runs `SET ROLE <username>` after start, which
+  // `reset role` undoes. Should a PGlite version log in as the role, this fails, and the login role
+  // could serve there too.
   it('PGlite({ username }) keeps the superuser as session user: reset role gets the owner back', async () => {
     const { PGlite } = await import('@electric-sql/pglite')
     const root = mkdtempSync(join(tmpdir(), 'tenantry-login-'))

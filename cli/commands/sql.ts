@@ -3,8 +3,9 @@
 // and prints the rows as a table, or as JSON for scripts. The quickest way to see what a user sees.
 import { type Command, Option } from 'commander'
 import { type Kysely, sql } from 'kysely'
-import { type Actor, actorOf, type Database, verifyAccessToken, withActor } from '../../lib/db/index.js'
+import { type Actor, actorOf, API_ROLE_OF, type Database, verifyAccessToken, withActor } from '../../lib/db/index.js'
 import { commandOf, isCommentOnly, isTransactionControl, splitStatements } from '../../lib/sql-text.js'
+import { dropRunner, installRunner, loginIsSuperuser, runConfined } from '../../lib/confined-sql.js'
 import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { asOption, cliTokenKeys, defaultSeedCast, resolveActor } from '../helpers.js'
@@ -20,15 +21,16 @@ export interface StatementResult {
 }
 
 /**
- * Statements that change who the session is, refused by their text as an actor other than the system.
- * A guess (`execute 're' || 'set role'` passes it), kept where nothing better exists: on a server the
- * session logs in as the login role, so no statement reaches the owner, but that role may still become
- * service_role (as PostgREST's authenticator may); the embedded database can log in only as its
- * superuser (PGlite's `username` is a SET ROLE, which `reset role` undoes). See docs/production.md.
+ * Role and session-authorization statements, refused by their text as an actor other than the system
+ * on a login that cannot reach the owner anyway (a server's login role): there the login role may
+ * still become service_role (as PostgREST's authenticator may), and only this guess stands between
+ * a session and it (`execute 're' || 'set role service_role'` passes it). A login that is a superuser
+ * (the embedded database) does not rely on it: its statements run confined (lib/confined-sql.ts).
+ * See docs/production.md.
  */
 const ROLE_CHANGE = /\b(?:set|reset)\s+(?:local\s+|session\s+)?(?:role|session\s+authorization)\b|\bset_config\s*\(\s*'(?:role|session_authorization)'/i
 
-/** The statement's text without comments, for the checks above. */
+/** The statement's text without comments, for the check above. */
 function withoutComments(statement: string): string {
   return statement.replace(/--[^\n]*\n?|\/\*[\s\S]*?\*\//g, ' ')
 }
@@ -46,26 +48,43 @@ export async function runSql(db: Kysely<Database>, query: string, actor: Actor, 
   if (control) {
     throw new UsageError(`${commandOf(control)} is not needed: the statements already run in one transaction (--rollback to keep nothing)`)
   }
-  if (actor.kind !== 'system') {
-    const change = statements.find((st) => ROLE_CHANGE.test(withoutComments(st)))
-    if (change) {
-      throw new UsageError(`changing the role or session authorization is refused as --as ${actor.kind}: the session runs as that actor (${commandOf(change)} ...)`)
-    }
-  }
   return withActor(db, actor, async (trx) => {
-      const results: StatementResult[] = []
+    const results: StatementResult[] = []
+    // A superuser login (the embedded database) gets back to the owner with any role statement, however
+    // written: each statement then runs inside a security-definer function owned by the actor's role,
+    // where PostgreSQL refuses every change of role or session authorization.
+    if (actor.kind !== 'system' && await loginIsSuperuser(trx)) {
+      const role = API_ROLE_OF[actor.kind]
+      const runner = { oid: await installRunner(trx, role), role }
       for (const statement of statements) {
-        const r = await sql.raw<Row>(statement).execute(trx)
-        results.push({
-          statement,
-          command: commandOf(statement),
-          rows: r.rows,
-          rowCount: r.numAffectedRows === undefined ? null : Number(r.numAffectedRows),
-        })
+        const command = commandOf(statement)
+        const r = await runConfined(trx, runner, statement)
+        results.push({ statement, command, rows: r.rows, rowCount: AFFECTS_ROWS.has(command) ? r.count : null })
       }
+      await dropRunner(trx, runner)
       return results
-    }, { attempts: 1, rollback: options.rollback ?? false })
+    }
+    if (actor.kind !== 'system') {
+      const change = statements.find((st) => ROLE_CHANGE.test(withoutComments(st)))
+      if (change) {
+        throw new UsageError(`changing the role or session authorization is refused as --as ${actor.kind}: the session runs as that actor (${commandOf(change)} ...)`)
+      }
+    }
+    for (const statement of statements) {
+      const r = await sql.raw<Row>(statement).execute(trx)
+      results.push({
+        statement,
+        command: commandOf(statement),
+        rows: r.rows,
+        rowCount: r.numAffectedRows === undefined ? null : Number(r.numAffectedRows),
+      })
+    }
+    return results
+  }, { attempts: 1, rollback: options.rollback ?? false })
 }
+
+/** The commands whose row count is reported (Kysely's numAffectedRows on the direct path). */
+const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
 
 export function formatResult(r: StatementResult): string {
   if (r.rows.length > 0) return `${renderTable(r.rows)}\n(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})`
@@ -90,10 +109,16 @@ export function register(program: Command): void {
 As a user the query runs like an API request from that user: role authenticated, auth.uid() = the
 user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
 
-On a server, anyone but the system logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
-DATABASE_URL as that role without a password): no statement can reach the owner's rights from there.
-The embedded database logs in only as its superuser: there, role and session-authorization
-statements are refused by their text, a guess (docs/production.md).
+What holds as anyone but the system (docs/production.md):
+- On a server the session logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
+  DATABASE_URL as that role without a password): no statement reaches the owner's rights from there.
+  That role may still become service_role; role statements are refused by their text, a guess that
+  dynamic SQL (execute) gets past.
+- The embedded database logs in only as its superuser: each statement runs inside a security-definer
+  function owned by the actor's role, where PostgreSQL refuses any change of role or session
+  authorization, however written (execute, set_config, functions made on the fly): the statements
+  read and change only what the actor may. Statements that cannot run in a function (VACUUM, COPY
+  from the client, SELECT ... INTO) fail; array values print as their JSON text.
 
 Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
   $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${cast.admin}

@@ -5,7 +5,7 @@ export { DataDirLockError, DataDirLockedError } from './data-dir-lock.js'
 export { ReplicaUnavailableError, sessionRoutes, type SessionRoutes } from './session-routes.js'
 export { waitForReplica, type ReplicaLag } from './replica.js'
 export {
-  asAnon, asService, asSystem, asUser, becomeActor, setRequestClaims, withActor,
+  API_ROLE_OF, asAnon, asService, asSystem, asUser, becomeActor, setRequestClaims, withActor,
   type Actor, type Claims, type SessionOptions,
 } from './session.js'
 export {

@@ -14,7 +14,8 @@ export type Actor =
   | { kind: 'service' }
   | { kind: 'system' }
 
-const ROLE_OF = { user: 'authenticated', anon: 'anon', service: 'service_role' } as const
+/** The API role each actor but the system becomes (`set local role`), as Supabase's API does. */
+export const API_ROLE_OF = { user: 'authenticated', anon: 'anon', service: 'service_role' } as const
 
 /** The JWT claims a request by this actor carries, as Supabase's API would set them (none for the system). */
 function requestClaimsFor(actor: Actor): Claims | null {
@@ -55,7 +56,7 @@ export async function setRequestClaims(db: Kysely<Database>, claims: Claims | nu
  */
 export async function becomeActor(trx: Kysely<Database>, actor: Actor): Promise<void> {
   await setRequestClaims(trx, requestClaimsFor(actor))
-  await sql.raw(actor.kind === 'system' ? 'reset role' : `set local role ${ROLE_OF[actor.kind]}`).execute(trx)
+  await sql.raw(actor.kind === 'system' ? 'reset role' : `set local role ${API_ROLE_OF[actor.kind]}`).execute(trx)
 }
 
 export interface SessionOptions {
