@@ -443,6 +443,9 @@ COMMENT ON INDEX public.idx_customers_org_created IS 'Tenant key first: the cust
 CREATE INDEX idx_customers_org_status ON public.customers USING btree (organization_id, status) WHERE (deleted_at IS NULL);
 COMMENT ON INDEX public.idx_customers_org_status IS 'Live customers of an organization by status.';
 
+CREATE INDEX idx_customers_org_total_revenue_live ON public.customers USING btree (organization_id, total_revenue DESC, id) WHERE (deleted_at IS NULL);
+COMMENT ON INDEX public.idx_customers_org_total_revenue_live IS 'Live customers of an organization by total_revenue (descending), ties by id: public.dashboard_top_customers reads its top_n entries.';
+
 CREATE INDEX idx_invitations_accepted_by ON public.invitations USING btree (accepted_by);
 COMMENT ON INDEX public.idx_invitations_accepted_by IS 'Foreign key accepted_by -> profiles.';
 

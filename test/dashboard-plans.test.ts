@@ -141,7 +141,8 @@ function cases(): PlanCase[] {
       indexes: new Set(['revenue_daily_pkey']),
       values: (org) => ({ org: lit(org.id, 'uuid'), ...period(p.revenue) }),
     },
-    { fn: 'public.dashboard_top_customers(integer)', table: 'customers', generic: true, values: () => ({ top_n: lit(20, 'integer') }) },
+    { fn: 'public.dashboard_top_customers(integer)', table: 'customers', generic: true, indexes: new Set(['idx_customers_org_total_revenue_live']),
+      values: () => ({ top_n: lit(20, 'integer') }) },
     page(null, null),
     page('active', 'a'),
     {
