@@ -116,15 +116,22 @@ As a user the query runs like an API request from that user: role authenticated,
 user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
 
 What holds as anyone but the system (docs/production.md):
-- On a server the session logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
-  DATABASE_URL as that role without a password): no statement reaches the owner's rights from there.
-  That role may still become service_role; role statements are refused by their text, a guess that
-  dynamic SQL (execute) gets past.
+- On a server a user or anon logs in as tenantry_user_authenticator (TENANTRY_USER_AUTHENTICATOR_URL,
+  else DATABASE_URL as that role without a password), a role that can become anon or authenticated
+  and nothing else; service logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL), which
+  can also become service_role. No statement reaches service_role or the owner from the first,
+  however it is written (execute, DO blocks, functions): the database refuses it. A login that could
+  reach more than the actor (another role, or rights of its own) is refused before anything runs.
 - The embedded database logs in only as its superuser: each statement runs inside a security-definer
   function owned by the actor's role, where PostgreSQL refuses any change of role or session
-  authorization, however written (execute, set_config, functions made on the fly): the statements
-  read and change only what the actor may. Statements that cannot run in a function (VACUUM, COPY
-  from the client, SELECT ... INTO) fail; array values print as their JSON text.
+  authorization, however written. Statements that cannot run in a function (VACUUM, COPY from the
+  client, SELECT ... INTO) fail; array values print as their JSON text.
+- Not held, on either database: who the user is. auth.uid() and the policies read the request's JWT
+  claims, a setting any statement may change, so a statement that sets request.jwt.claims (and
+  request.jwt.claim.sub) to another user reads and writes as that user, within the role
+  authenticated (never service_role or the owner); on a server --as anon may become authenticated
+  to do so. Supabase's API has the same rule: whoever runs SQL as authenticated chooses the claims.
+  So this command shows what a user sees; it does not keep a user who writes SQL in their tenant.
 
 Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
   $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${cast.admin}
