@@ -27,18 +27,33 @@ export function dbOptions(options: DbCommandOptions): DbOptions {
 
 const CONNECT_TIMEOUT_MS = Number(process.env.TENANTRY_CONNECT_TIMEOUT_MS ?? 10_000)
 
-/** The role the API's sessions log in as (migration 008): no rights of its own, member of the API roles. */
+/** The role the API's sessions log in as (migration 008): no rights of its own, member of the three API roles. */
 export const LOGIN_ROLE = 'tenantry_authenticator'
+/**
+ * The role untrusted SQL of a user or anon logs in as (migration 017): no rights of its own, member of
+ * anon and authenticated only, so no statement reaches service_role or the owner.
+ */
+export const USER_LOGIN_ROLE = 'tenantry_user_authenticator'
+
+export type LoginRole = typeof LOGIN_ROLE | typeof USER_LOGIN_ROLE
+
+/** The environment variable holding each login role's URL (with its password, on a Supabase project). */
+export const LOGIN_ROLE_URL_VARIABLE: Record<LoginRole, string> = {
+  [LOGIN_ROLE]: 'TENANTRY_AUTHENTICATOR_URL',
+  [USER_LOGIN_ROLE]: 'TENANTRY_USER_AUTHENTICATOR_URL',
+}
 
 /**
- * Where sessions as a user, anon or service_role log in on a server: TENANTRY_AUTHENTICATOR_URL, else
- * the database's own URL as the login role without a password (what a local or CI server that trusts
- * its loopback accepts; a Supabase project needs the variable, docs/production.md).
+ * Where sessions log in as `role` on a server: its variable (TENANTRY_AUTHENTICATOR_URL,
+ * TENANTRY_USER_AUTHENTICATOR_URL), else the database's own URL as that role without a password (what
+ * a local or CI server that trusts its loopback accepts; a Supabase project needs the variable,
+ * docs/production.md).
  */
-export function loginRoleUrl(databaseUrl: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TENANTRY_AUTHENTICATOR_URL) return env.TENANTRY_AUTHENTICATOR_URL
+export function loginRoleUrl(databaseUrl: string, role: LoginRole = LOGIN_ROLE, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[LOGIN_ROLE_URL_VARIABLE[role]]
+  if (fromEnv) return fromEnv
   const url = new URL(databaseUrl)
-  url.username = LOGIN_ROLE
+  url.username = role
   url.password = ''
   return url.toString()
 }
@@ -62,10 +77,11 @@ async function checkAnswers(db: DbHandle['db'], what: string): Promise<void> {
 
 export interface OpenOptions {
   /**
-   * Sessions of other actors than the system must log in as the login role on a server, so that no
-   * statement of theirs can reach the owner's rights (`reset role` leads back to a role with none).
+   * On a server, the sessions of other actors than the system log in as this role, so that no
+   * statement of theirs can reach the owner's rights (`reset role` leads back to a role with none);
+   * USER_LOGIN_ROLE for untrusted SQL of a user or anon (it cannot become service_role either).
    */
-  loginRole?: boolean
+  loginRole?: LoginRole
 }
 
 /** Opens the database and, for a server, checks that it answers (and, when asked, that the login role does). */
@@ -75,15 +91,17 @@ export async function openDatabase(options: DbCommandOptions, open: OpenOptions 
   if (target.kind === 'postgres' && !/^postgres(ql)?:\/\//.test(target.url)) {
     throw new ConnectionError(`DATABASE_URL must be a postgres:// URL, got ${redactUrl(target.url)}`)
   }
-  const authenticatorUrl = open.loginRole && target.kind === 'postgres' ? loginRoleUrl(target.url) : undefined
+  const loginRole = open.loginRole
+  const authenticatorUrl = loginRole && target.kind === 'postgres' ? loginRoleUrl(target.url, loginRole) : undefined
   const handle = await createDb({ ...opts, ...(authenticatorUrl ? { authenticatorUrl } : {}) })
   if (handle.kind === 'postgres') {
     try {
       await checkAnswers(handle.db, `the database at ${handle.location}`)
       const authenticator = sessionRoutes(handle.db)?.authenticator
-      if (authenticatorUrl && authenticator) {
-        await checkAnswers(authenticator, `the database as ${LOGIN_ROLE} at ${redactUrl(authenticatorUrl)} ` +
-          '(sessions as a user, anon or service log in as that role; set TENANTRY_AUTHENTICATOR_URL to its URL with its password, docs/production.md)')
+      if (loginRole && authenticatorUrl && authenticator) {
+        await checkAnswers(authenticator, `the database as ${loginRole} at ${redactUrl(authenticatorUrl)} ` +
+          `(sessions as ${loginRole === USER_LOGIN_ROLE ? 'a user or anon' : 'service'} log in as that role; ` +
+          `set ${LOGIN_ROLE_URL_VARIABLE[loginRole]} to its URL with its password, docs/production.md)`)
       }
     } catch (e) {
       // A pool still connecting would keep its socket; end() is best effort, the process exits anyway.

@@ -62,10 +62,37 @@ const DESCRIBABLE = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'INSERT', 'UPD
 /** Utility statements that answer rows: their values come back as text (no description to read types from). */
 const UTILITY_ROWS = new Set(['SHOW', 'EXPLAIN', 'FETCH'])
 
-/** True when the transaction's login is a superuser: then SET ROLE alone confines nothing. */
-export async function loginIsSuperuser(trx: Kysely<Database>): Promise<boolean> {
-  const r = await sql<{ su: boolean }>`select coalesce((select rolsuper from pg_catalog.pg_roles where rolname operator(pg_catalog.=) session_user), false) as su`.execute(trx)
-  return r.rows[0]?.su === true
+/** What a statement could get back to from the transaction's login, whatever its text. */
+export interface LoginReach {
+  /** session_user: the role `reset role` and `reset session authorization` lead back to. */
+  login: string
+  /** The login is a superuser: SET ROLE alone confines nothing (the embedded database's only login). */
+  superuser: boolean
+  /** Every role the login may SET ROLE to (directly or through other roles), itself excepted. */
+  roles: string[]
+  /**
+   * Rights of the login itself beyond PUBLIC's, which `reset role` would give a statement: BYPASSRLS,
+   * or a table of this database it owns or was granted (temporary ones aside: a statement's own).
+   */
+  ownRights: boolean
+}
+
+/** Reads what the transaction's login can reach (one catalog query, schema-qualified throughout). */
+export async function loginReach(trx: Kysely<Database>): Promise<LoginReach> {
+  const r = await sql<LoginReach>`
+    select s.rolname::pg_catalog.text as login, s.rolsuper as superuser,
+           array(select m.rolname::pg_catalog.text from pg_catalog.pg_roles m
+                  where m.oid operator(pg_catalog.<>) s.oid and pg_catalog.pg_has_role(s.oid, m.oid, 'MEMBER')
+                  order by 1) as roles,
+           s.rolbypassrls or exists (
+             select from pg_catalog.pg_class c
+              where c.relpersistence operator(pg_catalog.<>) 't'
+                and (c.relowner operator(pg_catalog.=) s.oid
+                     or exists (select from pg_catalog.aclexplode(c.relacl) a where a.grantee operator(pg_catalog.=) s.oid))) as "ownRights"
+      from pg_catalog.pg_roles s where s.rolname operator(pg_catalog.=) session_user`.execute(trx)
+  const reach = r.rows[0]
+  if (!reach) throw new Error('the session\'s login is not in pg_roles')
+  return reach
 }
 
 /**

@@ -1,8 +1,11 @@
-// `tenantry sql --as` runs untrusted SQL as a user: no statement may reach the rights of the session's
-// login, however it is written (issue 22). On a server the session logs in as tenantry_authenticator
-// (test/login-role.test.ts); on the embedded database the login is a superuser, so each statement runs
-// inside a security-definer function owned by the actor's role (lib/confined-sql.ts). Every escape
-// below either fails with an error or counts only the member's organization's customers.
+// `tenantry sql --as` runs untrusted SQL as a user: no statement may reach more than the actor's
+// rights, however it is written (issue 22). On a server the session logs in as
+// tenantry_user_authenticator (migration 017: it can become anon or authenticated, never service_role
+// or the owner; test/login-role.test.ts); on the embedded database the login is a superuser, so each
+// statement runs inside a security-definer function owned by the actor's role (lib/confined-sql.ts).
+// Every escape below either fails with an error or counts only the member's organization's customers.
+// What no login can stop, on either database: a statement may set the request's JWT claims, which is
+// all auth.uid() reads (last describe; docs/production.md).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { asSystem, createDb, type Actor, type DbHandle, TenantryError } from '../lib/db/index.js'
@@ -12,7 +15,7 @@ import { defaultSeedCast } from '../cli/helpers.js'
 import { cliTarget, type CliTarget } from './support/cli.js'
 import { freshDb, onServer, type TestDb } from './support/db.js'
 import { createCast, type Cast } from './support/fixtures.js'
-import { asLoginRole } from './support/production.js'
+import { asLoginRole, LOGIN_ROLE, USER_LOGIN_ROLE } from './support/production.js'
 
 const COUNT = 'select count(*)::int as n from public.customers'
 
@@ -40,6 +43,23 @@ const ESCAPES: string[] = [
   // A function whose own SET clause names the role.
   `create function pg_temp.as_owner() returns int language sql set role = postgres as $f$ select count(*)::int from public.customers $f$;
    select pg_temp.as_owner() as n`,
+  // service_role (the API's login, tenantry_authenticator, may become it) and the owner, from dynamic
+  // SQL, a DO block and a function: the plain text is no longer what is refused, the login is.
+  `do $$ begin execute 'set ro'||'le service_role'; end $$; ${COUNT}`,
+  `set role service_role; ${COUNT}`,
+  `do $$ begin set role service_role; end $$; ${COUNT}`,
+  `do $$ begin set role postgres; end $$; ${COUNT}`,
+  `create function pg_temp.svc() returns int language plpgsql as $f$
+     begin set role service_role; return (select count(*) from public.customers); end $f$;
+   select pg_temp.svc() as n`,
+  `create function pg_temp.own() returns int language plpgsql as $f$
+     begin set role postgres; return (select count(*) from public.customers); end $f$;
+   select pg_temp.own() as n`,
+  `create function pg_temp.as_service() returns int language sql set role = service_role as $f$ select count(*)::int from public.customers $f$;
+   select pg_temp.as_service() as n`,
+  `set session authorization service_role; ${COUNT}`,
+  `do $$ begin execute 'set session authorization ' || 'service_role'; end $$; ${COUNT}`,
+  `select set_config('ro'||'le', 'service_role', true); ${COUNT}`,
   // The embedded database's runner is owned by the actor's role: made invoker, or replaced, by a statement.
   `alter function pg_temp.tenantry_confined_run(text, text) security invoker; do $$ begin execute 'reset ro'||'le'; end $$; ${COUNT}`,
   `create or replace function pg_temp.tenantry_confined_run(stmt text, mode text) returns json language plpgsql as $f$
@@ -57,8 +77,8 @@ describe('tenantry sql --as: no escape reaches the login\'s rights', () => {
   before(async () => {
     t = await freshDb()
     cast = await createCast(t.db)
-    // On a server, as the CLI does: over the login role (cli/context.ts).
-    h = t.url ? await createDb({ databaseUrl: t.url, authenticatorUrl: asLoginRole(t.url), poolSize: 2 }) : t
+    // On a server, as the CLI does for a user or anon: over the user login role (cli/context.ts).
+    h = t.url ? await createDb({ databaseUrl: t.url, authenticatorUrl: asLoginRole(t.url, USER_LOGIN_ROLE), poolSize: 2 }) : t
     mine = (await asSystem(t.db, (trx) => trx.selectFrom('customers').select('id').where('organization_id', '=', cast.a.id).where('deleted_at', 'is', null).execute())).length
     all = Number((await asSystem(t.db, (trx) => trx.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow())).n)
     assert.ok(all > mine && mine > 0)
@@ -84,14 +104,65 @@ describe('tenantry sql --as: no escape reaches the login\'s rights', () => {
         assert.deepEqual(last?.rows.map((x) => Number(x.n)), [mine], `${escape}: only the member's ${mine} rows (all: ${all})`)
         outcomes.push('member rows')
       } else {
-        assert.ok(outcome.e instanceof TenantryError || outcome.e instanceof UsageError, `${escape}: ${String(outcome.e)}`)
-        // On a server there is no runner to tamper with: those two fail for want of it.
-        const expected = escape.includes('tenantry_confined_run') && onServer ? /does not exist/ : /permission denied|cannot set parameter|refused/
+        // Refused by the database, never by a reading of the text (there is none left).
+        assert.ok(outcome.e instanceof TenantryError, `${escape}: ${String(outcome.e)}`)
+        // On a server there is no runner to tamper with: those two fail for want of it. Tampering with it
+        // on the embedded database is refused by the CLI's check of the runner (lib/confined-sql.ts).
+        const expected = escape.includes('tenantry_confined_run')
+          ? onServer ? /does not exist/ : /permission denied|cannot set parameter|refused/
+          : onServer ? /permission denied/ : /permission denied|cannot set parameter/
         assert.match((outcome.e as Error).message, expected, escape)
         outcomes.push((outcome.e as Error).message.slice(0, 70))
       }
     }
     console.log(`# ${onServer ? 'PostgreSQL' : 'embedded'}: ${ESCAPES.length} escapes:\n#   ${outcomes.join('\n#   ')}`)
+  })
+
+  it('a login that could reach more than the actor is refused before any statement runs (the owner\'s, the API\'s login for a member)', { skip: !onServer && 'the embedded database has one login, confined' }, async () => {
+    assert.ok(t.url)
+    const member: Actor = { kind: 'user', userId: cast.a.memberId }
+    // The owner's pool (postgres: BYPASSRLS, member of service_role) and tenantry_authenticator (service_role).
+    const api = await createDb({ databaseUrl: t.url, authenticatorUrl: asLoginRole(t.url, LOGIN_ROLE), poolSize: 1 })
+    try {
+      for (const [db, login, beyond] of [[t.db, 'postgres', /service_role/], [api.db, LOGIN_ROLE, /may become service_role;/]] as const) {
+        await assert.rejects(runSql(db, COUNT, member), (e: unknown) => {
+          assert.ok(e instanceof UsageError, String(e))
+          assert.match(e.message, new RegExp(`over the login ${login}, which`))
+          assert.match(e.message, beyond)
+          assert.match(e.message, new RegExp(`must log in as ${USER_LOGIN_ROLE} \\(TENANTRY_USER_AUTHENTICATOR_URL`))
+          return true
+        })
+      }
+      // service_role's sessions keep the API's login: it may become service_role, which is theirs.
+      const r = await runSql(api.db, `select session_user::text as login, current_user::text as role, ${COUNT.slice('select '.length)}`, { kind: 'service' })
+      assert.deepEqual(r[0]?.rows, [{ login: LOGIN_ROLE, role: 'service_role', n: all }])
+    } finally {
+      await api.close()
+    }
+  })
+
+  it('claims: a statement may set the request\'s JWT claims, and auth.uid() is whoever they name — on both databases (not closed: docs/production.md); the role stays the actor\'s', async () => {
+    const member: Actor = { kind: 'user', userId: cast.a.memberId }
+    const theirs = (await asSystem(t.db, (trx) => trx.selectFrom('customers').select('id').where('organization_id', '=', cast.b.id).where('deleted_at', 'is', null).execute())).length
+    assert.ok(theirs > 0)
+    const claiming = (claims: { sub?: string; role: string }): string =>
+      `select set_config('request.jwt.claims', '${JSON.stringify(claims)}', true), set_config('request.jwt.claim.sub', '${claims.sub ?? ''}', true);
+       select auth.uid()::text as uid, current_user::text as role, count(*)::int as n,
+              count(*) filter (where organization_id = '${cast.b.id}')::int as b from public.customers`
+    // The issue's spoof: another organization's admin. PostgreSQL lets any role set a custom setting, and
+    // the policies (as Supabase's) believe auth.uid(): the member reads organization B as its admin.
+    const spoofed = await runSql(h.db, claiming({ sub: cast.b.adminId, role: 'authenticated' }), member, { rollback: true })
+    assert.deepEqual(spoofed.at(-1)?.rows, [{ uid: cast.b.adminId, role: 'authenticated', n: theirs, b: theirs }],
+      'should a database refuse the spoof one day, docs/production.md and the --help of sql must say so')
+    // A claimed role is only a claim: the session's role stays authenticated, nothing bypasses RLS.
+    const asService = await runSql(h.db, claiming({ role: 'service_role' }), member, { rollback: true })
+    assert.deepEqual(asService.at(-1)?.rows, [{ uid: null, role: 'authenticated', n: 0, b: 0 }])
+    // As anon: over the user login role (a member of authenticated) a statement may become authenticated,
+    // then claim a user; in the embedded database's runner the role cannot change, and anon matches no policy.
+    const anon = await runSql(h.db, `set local role authenticated; ${claiming({ sub: cast.b.adminId, role: 'authenticated' })}`, { kind: 'anon' }, { rollback: true })
+      .then((r) => r.at(-1)?.rows, (e: unknown) => String(e))
+    if (onServer) assert.deepEqual(anon, [{ uid: cast.b.adminId, role: 'authenticated', n: theirs, b: theirs }])
+    else assert.match(String(anon), /cannot set parameter "role" within security-definer function/)
   })
 
   it('what runs at commit, outside any statement: a deferred constraint trigger, a WITH HOLD cursor', async () => {
@@ -169,11 +240,22 @@ describe('tenantry sql --as <member> from the command line: the issue\'s escape'
     const [seen] = JSON.parse(mine.stdout) as { n: number }[]
     const [every] = JSON.parse(all.stdout) as { n: number }[]
     assert.ok(seen && every && seen.n < every.n)
-    const r = await target.run(['sql', `do $$ begin execute 're'||'set ro'||'le'; end $$; ${COUNT}`, '--as', email, '--json'])
-    if (r.code === 0) assert.deepEqual(JSON.parse(r.stdout), [{ n: seen.n }])
-    else {
-      assert.equal(r.code, 1, r.stderr)
-      assert.match(r.stderr, /^error: .*(permission denied|cannot set parameter "role" within security-definer function)/m)
+    for (const escape of [`do $$ begin execute 're'||'set ro'||'le'; end $$`, `do $$ begin execute 'set ro'||'le service_role'; end $$`]) {
+      const r = await target.run(['sql', `${escape}; ${COUNT}`, '--as', email, '--json'])
+      if (r.code === 0) assert.deepEqual(JSON.parse(r.stdout), [{ n: seen.n }])
+      else {
+        assert.equal(r.code, 1, r.stderr)
+        assert.match(r.stderr, /^error: .*(permission denied|cannot set parameter "role" within security-definer function)/m, escape)
+      }
+    }
+  })
+
+  it('on a server a user or anon logs in as tenantry_user_authenticator, service as tenantry_authenticator', { skip: !onServer && 'the embedded database has one login' }, async () => {
+    const who = 'select session_user::text as login, current_user::text as role'
+    for (const [as, login, role] of [[defaultSeedCast().member, USER_LOGIN_ROLE, 'authenticated'], ['anon', USER_LOGIN_ROLE, 'anon'], ['service', LOGIN_ROLE, 'service_role']] as const) {
+      const r = await target.run(['sql', who, '--as', as, '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.deepEqual(JSON.parse(r.stdout), [{ login, role }], as)
     }
   })
 })

@@ -5,8 +5,8 @@ import { type Command, Option } from 'commander'
 import { type Kysely, sql } from 'kysely'
 import { type Actor, actorOf, API_ROLE_OF, type Database, verifyAccessToken, withActor } from '../../lib/db/index.js'
 import { commandOf, isCommentOnly, isTransactionControl, splitStatements } from '../../lib/sql-text.js'
-import { dropRunner, installRunner, loginIsSuperuser, runConfined } from '../../lib/confined-sql.js'
-import { type DbCommandOptions, withDatabase, withDbOptions } from '../context.js'
+import { dropRunner, installRunner, type LoginReach, loginReach, runConfined } from '../../lib/confined-sql.js'
+import { type DbCommandOptions, LOGIN_ROLE, LOGIN_ROLE_URL_VARIABLE, USER_LOGIN_ROLE, withDatabase, withDbOptions } from '../context.js'
 import { UsageError } from '../output.js'
 import { asOption, cliTokenKeys, defaultSeedCast, resolveActor } from '../helpers.js'
 import { renderTable, type Row, toJson } from '../table.js'
@@ -21,18 +21,28 @@ export interface StatementResult {
 }
 
 /**
- * Role and session-authorization statements, refused by their text as an actor other than the system
- * on a login that cannot reach the owner anyway (a server's login role): there the login role may
- * still become service_role (as PostgREST's authenticator may), and only this guess stands between
- * a session and it (`execute 're' || 'set role service_role'` passes it). A login that is a superuser
- * (the embedded database) does not rely on it: its statements run confined (lib/confined-sql.ts).
- * See docs/production.md.
+ * The roles an actor's session may reach from its login: the actor's own API role, and roles with no
+ * more rights (service_role's sessions log in as tenantry_authenticator, which may also become anon or
+ * authenticated; a user's or anon's as tenantry_user_authenticator, migration 017).
  */
-const ROLE_CHANGE = /\b(?:set|reset)\s+(?:local\s+|session\s+)?(?:role|session\s+authorization)\b|\bset_config\s*\(\s*'(?:role|session_authorization)'/i
+const REACHABLE: Record<Exclude<Actor['kind'], 'system'>, readonly string[]> = {
+  user: ['anon', 'authenticated'],
+  anon: ['anon', 'authenticated'],
+  service: ['anon', 'authenticated', 'service_role'],
+}
 
-/** The statement's text without comments, for the check above. */
-function withoutComments(statement: string): string {
-  return statement.replace(/--[^\n]*\n?|\/\*[\s\S]*?\*\//g, ' ')
+/**
+ * Refuses to run an actor's statements over a login from which a statement could reach more than the
+ * actor may: a role outside REACHABLE (set role ..., however written: execute, a function, a DO
+ * block), or rights of the login itself (reset role). The login is checked, not the statements' text.
+ */
+function checkLogin(actor: Exclude<Actor['kind'], 'system'>, reach: LoginReach): void {
+  const beyond = reach.roles.filter((r) => !REACHABLE[actor].includes(r))
+  if (beyond.length === 0 && !reach.ownRights) return
+  const login = actor === 'service' ? LOGIN_ROLE : USER_LOGIN_ROLE
+  const what = [...(beyond.length > 0 ? [`may become ${beyond.join(', ')}`] : []), ...(reach.ownRights ? ['has rights of its own'] : [])]
+  throw new UsageError(`refused: as ${actor} the statements would run over the login ${reach.login}, which ${what.join(' and ')}; ` +
+    `sessions as ${actor === 'service' ? 'service' : 'a user or anon'} must log in as ${login} (${LOGIN_ROLE_URL_VARIABLE[login]}, docs/production.md)`)
 }
 
 /**
@@ -50,10 +60,11 @@ export async function runSql(db: Kysely<Database>, query: string, actor: Actor, 
   }
   return withActor(db, actor, async (trx) => {
     const results: StatementResult[] = []
+    const reach = actor.kind === 'system' ? undefined : await loginReach(trx)
     // A superuser login (the embedded database) gets back to the owner with any role statement, however
     // written: each statement then runs inside a security-definer function owned by the actor's role,
     // where PostgreSQL refuses every change of role or session authorization.
-    if (actor.kind !== 'system' && await loginIsSuperuser(trx)) {
+    if (actor.kind !== 'system' && reach?.superuser) {
       const role = API_ROLE_OF[actor.kind]
       const runner = { oid: await installRunner(trx, role), role }
       for (const statement of statements) {
@@ -64,12 +75,7 @@ export async function runSql(db: Kysely<Database>, query: string, actor: Actor, 
       await dropRunner(trx, runner)
       return results
     }
-    if (actor.kind !== 'system') {
-      const change = statements.find((st) => ROLE_CHANGE.test(withoutComments(st)))
-      if (change) {
-        throw new UsageError(`changing the role or session authorization is refused as --as ${actor.kind}: the session runs as that actor (${commandOf(change)} ...)`)
-      }
-    }
+    if (actor.kind !== 'system' && reach) checkLogin(actor.kind, reach)
     for (const statement of statements) {
       const r = await sql.raw<Row>(statement).execute(trx)
       results.push({
@@ -110,15 +116,22 @@ As a user the query runs like an API request from that user: role authenticated,
 user, so the row level security policies decide what it sees and may change. The system bypasses RLS.
 
 What holds as anyone but the system (docs/production.md):
-- On a server the session logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL, else
-  DATABASE_URL as that role without a password): no statement reaches the owner's rights from there.
-  That role may still become service_role; role statements are refused by their text, a guess that
-  dynamic SQL (execute) gets past.
+- On a server a user or anon logs in as tenantry_user_authenticator (TENANTRY_USER_AUTHENTICATOR_URL,
+  else DATABASE_URL as that role without a password), a role that can become anon or authenticated
+  and nothing else; service logs in as tenantry_authenticator (TENANTRY_AUTHENTICATOR_URL), which
+  can also become service_role. No statement reaches service_role or the owner from the first,
+  however it is written (execute, DO blocks, functions): the database refuses it. A login that could
+  reach more than the actor (another role, or rights of its own) is refused before anything runs.
 - The embedded database logs in only as its superuser: each statement runs inside a security-definer
   function owned by the actor's role, where PostgreSQL refuses any change of role or session
-  authorization, however written (execute, set_config, functions made on the fly): the statements
-  read and change only what the actor may. Statements that cannot run in a function (VACUUM, COPY
-  from the client, SELECT ... INTO) fail; array values print as their JSON text.
+  authorization, however written. Statements that cannot run in a function (VACUUM, COPY from the
+  client, SELECT ... INTO) fail; array values print as their JSON text.
+- Not held, on either database: who the user is. auth.uid() and the policies read the request's JWT
+  claims, a setting any statement may change, so a statement that sets request.jwt.claims (and
+  request.jwt.claim.sub) to another user reads and writes as that user, within the role
+  authenticated (never service_role or the owner); on a server --as anon may become authenticated
+  to do so. Supabase's API has the same rule: whoever runs SQL as authenticated chooses the claims.
+  So this command shows what a user sees; it does not keep a user who writes SQL in their tenant.
 
 Examples (the users exist after \`npm start\` or a default \`tenantry seed\`):
   $ tenantry sql "select name, status, total_revenue from customers order by total_revenue desc limit 5" --as ${cast.admin}
@@ -134,13 +147,15 @@ Exit codes: 0 success, 1 SQL error, unknown user or not allowed (one line on std
       const tokenActor = options.token === undefined
         ? undefined
         : actorOf(await verifyAccessToken(options.token, cliTokenKeys(), { allowServiceRole: true }))
-      // Anyone but the system logs in as the login role on a server (context.ts): from there no statement
-      // reaches the owner's rights, whatever its text.
-      const loginRole = tokenActor !== undefined || options.as !== 'system'
+      // Anyone but the system logs in as a login role on a server (context.ts): a user or anon as one that
+      // can become only anon or authenticated, service as one that may become service_role too. From
+      // there no statement reaches more, whatever its text (runSql checks the login it gets).
+      const kind = tokenActor?.kind ?? (options.as === 'system' || options.as === 'anon' || options.as === 'service' ? options.as : 'user')
+      const loginRole = kind === 'system' ? undefined : kind === 'service' ? LOGIN_ROLE : USER_LOGIN_ROLE
       const results = await withDatabase(options, async ({ handle }) => {
         const actor = tokenActor ?? await resolveActor(handle.db, options.as)
         return runSql(handle.db, query, actor, { rollback: options.rollback ?? false })
-      }, { loginRole })
+      }, loginRole ? { loginRole } : {})
       if (options.json) {
         console.log(toJson(results[results.length - 1]?.rows ?? []))
         return

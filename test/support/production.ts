@@ -9,6 +9,8 @@ export const poolerBase = process.env.TENANTRY_TEST_POOLER_URL
 export const replicaBase = process.env.TENANTRY_TEST_REPLICA_URL
 
 export const LOGIN_ROLE = 'tenantry_authenticator'
+/** The login of untrusted SQL as a user or anon (migration 017): it can become anon or authenticated only. */
+export const USER_LOGIN_ROLE = 'tenantry_user_authenticator'
 
 /**
  * The URL of `databaseUrl`'s database at another server address (the pooler's, the replica's),
@@ -25,7 +27,7 @@ export function sameDatabaseAt(base: string, databaseUrl: string, user?: string)
   return at.toString()
 }
 
-/** The login role's URL for the same database and server. */
-export function asLoginRole(databaseUrl: string): string {
-  return sameDatabaseAt(databaseUrl, databaseUrl, LOGIN_ROLE)
+/** A login role's URL (default tenantry_authenticator) for the same database and server. */
+export function asLoginRole(databaseUrl: string, role: typeof LOGIN_ROLE | typeof USER_LOGIN_ROLE = LOGIN_ROLE): string {
+  return sameDatabaseAt(databaseUrl, databaseUrl, role)
 }
