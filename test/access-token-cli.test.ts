@@ -28,8 +28,7 @@ function oneLineError(r: RunResult, code: number, pattern: RegExp): void {
 }
 
 before(async () => {
-  target = await cliTarget()
-  ok(await run(['migrate']))
+  target = await cliTarget({ migrated: true })
   const created = ok(await run(['sql', `insert into auth.users (id, email, created_at, updated_at)
     values (gen_random_uuid(), '${EMAIL}', now(), now()) returning id`, '--json']))
   const rows: unknown = JSON.parse(created)

@@ -16,10 +16,8 @@ const now = new Date()
 const old = monthOf(now, -2)
 
 before(async () => {
-  target = await cliTarget()
+  target = await cliTarget({ migrated: true })
   exportDir = mkdtempSync(join(tmpdir(), 'tenantry-audit-export-'))
-  const migrated = await target.run(['migrate'])
-  assert.equal(migrated.code, 0, migrated.stderr)
   const seeded = await target.run(['seed', '--orgs', '3', '--customers', '12'])
   assert.equal(seeded.code, 0, seeded.stderr)
   // Three rows in a month with no partition yet: they land in the default partition.

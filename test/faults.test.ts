@@ -17,6 +17,7 @@ import { MIGRATIONS_DIR, PROJECT_ROOT } from '../lib/paths.js'
 import { createServerDatabase, freshDb, onServer } from './support/db.js'
 import { createCast } from './support/fixtures.js'
 import { crossTenantRows, inconsistentCustomers } from './support/invariants.js'
+import { copyMigratedDataDir } from './support/template.js'
 
 const CHILD = join(PROJECT_ROOT, 'test', 'support', 'fault-child.ts')
 const root = mkdtempSync(join(tmpdir(), 'tenantry-faults-'))
@@ -165,6 +166,7 @@ const embeddedOnly = onServer && 'embedded database only: runs when DATABASE_URL
 describe('SIGKILL of a process writing the embedded database', { skip: embeddedOnly }, () => {
   it('killed during a large INSERT ... SELECT transaction: reopened here, none of it is there, the rest is whole', async (t) => {
     const dir = join(root, 'big')
+    await copyMigratedDataDir(dir) // the child's migrate() then finds nothing to do: the writes are what is killed
     const child = startChild('write', dir, '500', '400000')
     await child.waitFor((m) => m.bigStarted === true)
     await delay(700)
@@ -183,6 +185,7 @@ describe('SIGKILL of a process writing the embedded database', { skip: embeddedO
 
   it('killed between small transactions: every committed batch is there and whole', async (t) => {
     const dir = join(root, 'small')
+    await copyMigratedDataDir(dir)
     const child = startChild('write', dir, '200', '0')
     await child.waitFor((m) => m.committed === 5)
     await delay(137)
@@ -234,9 +237,9 @@ describe('SIGKILL of a process writing the embedded database', { skip: embeddedO
 describe('a second process on the same embedded data directory', { skip: embeddedOnly }, () => {
   it('a child opening a directory this process holds gets DataDirLockedError naming this process', async () => {
     const dir = join(root, 'held-here')
+    await copyMigratedDataDir(dir)
     const h = await createDb({ dataDir: dir })
     try {
-      await migrate(h.db)
       await h.db.insertInto('organizations').values({ name: 'Mine', slug: 'mine' }).execute()
       const child = startChild('open', dir)
       const answer = await child.waitFor((m) => 'ok' in m || 'error' in m)

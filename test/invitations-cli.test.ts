@@ -26,8 +26,7 @@ function oneLineError(r: RunResult, pattern: RegExp): void {
 }
 
 before(async () => {
-  target = await cliTarget()
-  ok(await run(['migrate']))
+  target = await cliTarget({ migrated: true })
   // Confirmed users, as GoTrue leaves them after sign-up; the admin founds an organization.
   ok(await run(['sql', `insert into auth.users (id, email, email_confirmed_at, created_at, updated_at)
     select gen_random_uuid(), e, now(), now(), now() from unnest(array['${ADMIN}', '${NEWCOMER}', '${STRANGER}']) e`]))

@@ -19,9 +19,8 @@ function ok(r: RunResult): string {
 }
 
 before(async () => {
-  target = await cliTarget()
+  target = await cliTarget({ migrated: true })
   exportDir = mkdtempSync(join(tmpdir(), 'tenantry-cli-export-'))
-  ok(await run(['migrate']))
   ok(await run(['sql', `insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data, created_at, updated_at)
     select gen_random_uuid(), e, now(), jsonb_build_object('full_name', initcap(split_part(e, '@', 1))), now(), now()
       from unnest(array['${ADMIN}', '${MEMBER}']) e`]))

@@ -9,9 +9,7 @@ let target: CliTarget
 let org = ''
 
 before(async () => {
-  target = await cliTarget()
-  const migrated = await target.run(['migrate'])
-  assert.equal(migrated.code, 0, migrated.stderr)
+  target = await cliTarget({ migrated: true })
   const seeded = await target.run(['seed', '--orgs', '2', '--customers', '12'])
   assert.equal(seeded.code, 0, seeded.stderr)
   const slug = await target.run(['sql', 'select slug from public.organizations order by slug limit 1', '--json'])

@@ -222,9 +222,7 @@ describe('tenantry sql --as: no escape reaches the login\'s rights', () => {
 describe('tenantry sql --as <member> from the command line: the issue\'s escape', () => {
   let target: CliTarget
   before(async () => {
-    target = await cliTarget()
-    const migrated = await target.run(['migrate'])
-    assert.equal(migrated.code, 0, migrated.stderr)
+    target = await cliTarget({ migrated: true })
     const seed = await target.run(['seed'])
     assert.equal(seed.code, 0, seed.stderr)
   })

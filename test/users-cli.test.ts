@@ -21,8 +21,7 @@ function oneLineError(r: RunResult, pattern: RegExp): void {
 describe('tenantry users add (embedded, or a plain PostgreSQL database on the server)', () => {
   let target: CliTarget
   before(async () => {
-    target = await cliTarget({ template: 'template0' })
-    ok(await target.run(['migrate']))
+    target = await cliTarget({ template: 'template0', migrated: true })
   })
   after(async () => {
     await target.cleanup()
@@ -58,8 +57,7 @@ describe('tenantry users add (embedded, or a plain PostgreSQL database on the se
 describe('tenantry users add where auth.users is Supabase Auth\'s', { skip: onServer ? false : 'needs the Supabase-shaped server (DATABASE_URL)' }, () => {
   let target: CliTarget
   before(async () => {
-    target = await cliTarget()
-    ok(await target.run(['migrate']))
+    target = await cliTarget({ migrated: true })
   })
   after(async () => {
     await target.cleanup()

@@ -54,6 +54,12 @@ export interface DbOptions {
    * 0 turns it off (tests that look at the pending deltas). Default 1000.
    */
   rollupFoldMs?: number
+  /**
+   * Embedded database only: the contents a new database starts from, a tarball made by PGlite's
+   * dumpDataDir() (initdb is skipped: PGlite restores the dump instead). The test suite starts each
+   * embedded database from one dump of a migrated database (test/support/template.ts).
+   */
+  loadDataDir?: Blob
   /** When the replica does not answer: throw ReplicaUnavailableError (default) or read from the primary. */
   replicaFallback?: 'error' | 'primary'
   /** How long to wait for a replica connection, in ms (default 3000); a query there, 30000. */
@@ -94,7 +100,7 @@ export function redactUrl(url: string): string {
 /** Opens the database: DATABASE_URL when set, else the embedded one (created on first use). */
 export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   const target = resolveTarget(options)
-  if (target.kind === 'embedded') return openEmbedded(target.dataDir, options.rollupFoldMs ?? ROLLUP_FOLD_MS)
+  if (target.kind === 'embedded') return openEmbedded(target.dataDir, options.rollupFoldMs ?? ROLLUP_FOLD_MS, options.loadDataDir)
   const pgModule = await loadPg()
   const pool = new pgModule.Pool({ connectionString: target.url, max: options.poolSize ?? 10, types: typeOverrides(pgModule) })
   // A dropped connection emits 'error' on its client; unhandled, that would end the process. Idle
@@ -142,7 +148,7 @@ const FOLD_ROLLUPS = `do $fold$ begin
   if pg_catalog.to_regprocedure('private.rollups_merge(integer)') is not null then perform private.rollups_merge(); end if;
 end $fold$`
 
-async function openEmbedded(dataDir: string, rollupFoldMs: number): Promise<DbHandle> {
+async function openEmbedded(dataDir: string, rollupFoldMs: number, loadDataDir: Blob | undefined): Promise<DbHandle> {
   const inMemory = dataDir.startsWith('memory://')
   const location = inMemory ? dataDir : resolve(dataDir)
   const [{ PGlite }, { createPgConfig }, pgModule] = await Promise.all([
@@ -155,7 +161,7 @@ async function openEmbedded(dataDir: string, rollupFoldMs: number): Promise<DbHa
   }
   let pglite: PGlite
   try {
-    pglite = await PGlite.create(inMemory ? undefined : location)
+    pglite = await PGlite.create(inMemory ? undefined : location, loadDataDir ? { loadDataDir } : {})
   } catch (e) {
     release()
     throw e

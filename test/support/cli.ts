@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PROJECT_ROOT } from '../../lib/paths.js'
 import { ensureBuilt } from '../../scripts/build.mjs'
+import { createDb } from '../../lib/db/index.js'
+import { migrate } from '../../lib/migrate/index.js'
 import { createServerDatabase, onServer } from './db.js'
+import { copyMigratedDataDir } from './template.js'
 
 export interface RunResult {
   code: number | null
@@ -80,20 +83,41 @@ export interface CliTarget {
   cleanup(): Promise<void>
 }
 
+export interface CliTargetOptions {
+  /** On a server: the database's template (see ServerDatabaseOptions). */
+  template?: 'template0'
+  /**
+   * true: the database is migrated already, for tests of what comes after `tenantry migrate` (which
+   * test/cli.test.ts tests on an empty database). Embedded, a copy of the migrated template's data
+   * directory (test/support/template.ts): no child process pays for initdb and the migrations. On a
+   * server, migrated in this process, as `tenantry migrate` does (lib/migrate).
+   */
+  migrated?: boolean
+}
+
 /** A database for CLI tests: a new server database with DATABASE_URL, else a fresh embedded directory. */
-export async function cliTarget(options: { template?: 'template0' } = {}): Promise<CliTarget> {
+export async function cliTarget(options: CliTargetOptions = {}): Promise<CliTarget> {
   let env: Record<string, string | undefined>
   let dataDir: string | undefined
   let cleanup: () => Promise<void>
   if (onServer) {
-    const created = await createServerDatabase(options)
+    const created = await createServerDatabase(options.template ? { template: options.template } : {})
     env = { DATABASE_URL: created.url }
     cleanup = () => created.drop()
+    if (options.migrated) {
+      const h = await createDb({ databaseUrl: created.url, poolSize: 1 })
+      try {
+        await migrate(h.db)
+      } finally {
+        await h.close()
+      }
+    }
   } else {
     const root = mkdtempSync(join(tmpdir(), 'tenantry-cli-'))
     dataDir = join(root, 'db')
     env = { TENANTRY_DATA_DIR: dataDir }
     cleanup = async () => rmSync(root, { recursive: true, force: true })
+    if (options.migrated) await copyMigratedDataDir(dataDir)
   }
   return { env, dataDir, run: (args, options) => runNode(CLI_BIN, args, env, options), cleanup }
 }
