@@ -614,10 +614,13 @@ CREATE OR REPLACE FUNCTION private.admin_org_id()
  STABLE SECURITY DEFINER
  SET search_path TO ''
 AS $function$
+declare
+  org uuid;
 begin
-  return (select p.organization_id from public.profiles p
-            join public.organizations o on o.id = p.organization_id
-           where p.id = auth.uid() and p.role = 'admin' and o.deletion_requested_at is null);
+  select p.organization_id into org from public.profiles p
+    join public.organizations o on o.id = p.organization_id
+   where p.id = auth.uid() and p.role = 'admin' and o.deletion_requested_at is null;
+  return org;
 end
 $function$;
 COMMENT ON FUNCTION private.admin_org_id() IS 'The organization the signed-in user is an admin of, NULL for none or one pending deletion. SECURITY DEFINER; call as (select private.admin_org_id()) in policies. PL/pgSQL so that its plan is cached per session (a SECURITY DEFINER SQL function is planned again on every statement before PostgreSQL 18).';
@@ -1180,10 +1183,13 @@ CREATE OR REPLACE FUNCTION private.current_org_id()
  STABLE SECURITY DEFINER
  SET search_path TO ''
 AS $function$
+declare
+  org uuid;
 begin
-  return (select p.organization_id from public.profiles p
-            join public.organizations o on o.id = p.organization_id
-           where p.id = auth.uid() and o.deletion_requested_at is null);
+  select p.organization_id into org from public.profiles p
+    join public.organizations o on o.id = p.organization_id
+   where p.id = auth.uid() and o.deletion_requested_at is null;
+  return org;
 end
 $function$;
 COMMENT ON FUNCTION private.current_org_id() IS 'The signed-in user''s organization, NULL for none or one pending deletion: what every tenant policy and function reads. SECURITY DEFINER so policies on profiles do not recurse; call as (select private.current_org_id()) in policies: evaluated once per statement. PL/pgSQL so that its plan is cached per session (a SECURITY DEFINER SQL function is planned again on every statement before PostgreSQL 18).';
@@ -1893,8 +1899,11 @@ CREATE OR REPLACE FUNCTION private.member_org_id()
  STABLE SECURITY DEFINER
  SET search_path TO ''
 AS $function$
+declare
+  org uuid;
 begin
-  return (select p.organization_id from public.profiles p where p.id = auth.uid());
+  select p.organization_id into org from public.profiles p where p.id = auth.uid();
+  return org;
 end
 $function$;
 COMMENT ON FUNCTION private.member_org_id() IS 'The signed-in user''s organization even while pending deletion: the organizations and profiles select policies read it. SECURITY DEFINER; call as (select private.member_org_id()). PL/pgSQL so that its plan is cached per session (a SECURITY DEFINER SQL function is planned again on every statement before PostgreSQL 18).';
