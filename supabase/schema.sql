@@ -610,13 +610,20 @@ REVOKE ALL ON FUNCTION private.activities_rollup_update() FROM PUBLIC, anon, aut
 
 CREATE OR REPLACE FUNCTION private.admin_org_id()
  RETURNS uuid
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO ''
-AS $function$ select p.organization_id from public.profiles p
-          join public.organizations o on o.id = p.organization_id
-         where p.id = auth.uid() and p.role = 'admin' and o.deletion_requested_at is null $function$;
-COMMENT ON FUNCTION private.admin_org_id() IS 'The organization the signed-in user is an admin of, NULL for none or one pending deletion.';
+AS $function$
+declare
+  org uuid;
+begin
+  select p.organization_id into org from public.profiles p
+    join public.organizations o on o.id = p.organization_id
+   where p.id = auth.uid() and p.role = 'admin' and o.deletion_requested_at is null;
+  return org;
+end
+$function$;
+COMMENT ON FUNCTION private.admin_org_id() IS 'The organization the signed-in user is an admin of, NULL for none or one pending deletion. SECURITY DEFINER; call as (select private.admin_org_id()) in policies. PL/pgSQL so that its plan is cached per session (a SECURITY DEFINER SQL function is planned again on every statement before PostgreSQL 18).';
 REVOKE ALL ON FUNCTION private.admin_org_id() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.admin_org_id() TO authenticated, service_role;
 
@@ -1172,13 +1179,20 @@ GRANT EXECUTE ON FUNCTION private.create_organization(p_name text, p_slug text) 
 
 CREATE OR REPLACE FUNCTION private.current_org_id()
  RETURNS uuid
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO ''
-AS $function$ select p.organization_id from public.profiles p
-          join public.organizations o on o.id = p.organization_id
-         where p.id = auth.uid() and o.deletion_requested_at is null $function$;
-COMMENT ON FUNCTION private.current_org_id() IS 'The signed-in user''s organization, NULL for none or one pending deletion: what every tenant policy and function reads.';
+AS $function$
+declare
+  org uuid;
+begin
+  select p.organization_id into org from public.profiles p
+    join public.organizations o on o.id = p.organization_id
+   where p.id = auth.uid() and o.deletion_requested_at is null;
+  return org;
+end
+$function$;
+COMMENT ON FUNCTION private.current_org_id() IS 'The signed-in user''s organization, NULL for none or one pending deletion: what every tenant policy and function reads. SECURITY DEFINER so policies on profiles do not recurse; call as (select private.current_org_id()) in policies: evaluated once per statement. PL/pgSQL so that its plan is cached per session (a SECURITY DEFINER SQL function is planned again on every statement before PostgreSQL 18).';
 REVOKE ALL ON FUNCTION private.current_org_id() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.current_org_id() TO authenticated, service_role;
 
@@ -1881,11 +1895,18 @@ GRANT EXECUTE ON FUNCTION private.leave_organization() TO authenticated, service
 
 CREATE OR REPLACE FUNCTION private.member_org_id()
  RETURNS uuid
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO ''
-AS $function$ select p.organization_id from public.profiles p where p.id = auth.uid() $function$;
-COMMENT ON FUNCTION private.member_org_id() IS 'The signed-in user''s organization even while pending deletion: the organizations and profiles select policies read it.';
+AS $function$
+declare
+  org uuid;
+begin
+  select p.organization_id into org from public.profiles p where p.id = auth.uid();
+  return org;
+end
+$function$;
+COMMENT ON FUNCTION private.member_org_id() IS 'The signed-in user''s organization even while pending deletion: the organizations and profiles select policies read it. SECURITY DEFINER; call as (select private.member_org_id()). PL/pgSQL so that its plan is cached per session (a SECURITY DEFINER SQL function is planned again on every statement before PostgreSQL 18).';
 REVOKE ALL ON FUNCTION private.member_org_id() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.member_org_id() TO authenticated, service_role;
 
