@@ -67,7 +67,7 @@ export function defaultTenantGrowthOptions(databaseUrl?: string, scale = 1): Ten
       bulkRows: Math.max(100, Math.round(100_000 * s)),
       runs: 5,
       writers: 8,
-      writerSeconds: 5,
+      writerSeconds: 10,
       foldDeltas: Math.max(1000, Math.round(500_000 * s)),
     },
     ops: 0,

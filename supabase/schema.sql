@@ -57,7 +57,7 @@ CREATE TABLE private.ai_usage_daily (
   cost_usd numeric(24,4) NOT NULL,
   CONSTRAINT ai_usage_daily_pkey PRIMARY KEY (organization_id, day, model, user_id)
 );
-COMMENT ON TABLE private.ai_usage_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves a member''s own usage by day, by model and by user (idx_ai_usage_daily_org_user_day). Exact together with private.ai_usage_daily_deltas.';
+COMMENT ON TABLE private.ai_usage_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves a member''s own usage by model (idx_ai_usage_daily_org_user_day). Exact together with private.ai_usage_daily_deltas.';
 
 CREATE TABLE private.ai_usage_daily_deltas (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -95,7 +95,7 @@ CREATE TABLE private.ai_usage_user_daily (
   cost_usd numeric(24,4) NOT NULL,
   CONSTRAINT ai_usage_user_daily_pkey PRIMARY KEY (organization_id, day, user_id)
 );
-COMMENT ON TABLE private.ai_usage_user_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day and user (ai_usage_daily summed over models): serves an admin''s usage by user. Folded from private.ai_usage_daily_deltas with ai_usage_daily; exact together with them.';
+COMMENT ON TABLE private.ai_usage_user_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day and user (ai_usage_daily summed over models): serves an admin''s usage by user and a member''s own usage by day and by user (idx_ai_usage_user_daily_org_user_day). Folded from private.ai_usage_daily_deltas with ai_usage_daily; exact together with them.';
 
 CREATE TABLE private.offboarding_settings (
   id boolean DEFAULT true NOT NULL,
@@ -402,10 +402,13 @@ CREATE INDEX idx_activities_daily_deltas_org_day ON private.activities_daily_del
 COMMENT ON INDEX private.idx_activities_daily_deltas_org_day IS 'Pending activity deltas of an organization''s window, read by every dashboard call.';
 
 CREATE INDEX idx_ai_usage_daily_org_user_day ON private.ai_usage_daily USING btree (organization_id, user_id, day);
-COMMENT ON INDEX private.idx_ai_usage_daily_org_user_day IS 'A member''s own AI usage over a window (the dashboard''s member view), without reading other users'' rows.';
+COMMENT ON INDEX private.idx_ai_usage_daily_org_user_day IS 'A member''s own AI usage by model over a window, without reading other users'' rows.';
 
 CREATE INDEX idx_ai_usage_daily_deltas_org_day ON private.ai_usage_daily_deltas USING btree (organization_id, day);
 COMMENT ON INDEX private.idx_ai_usage_daily_deltas_org_day IS 'Pending AI usage deltas of an organization''s window, read by every dashboard call.';
+
+CREATE INDEX idx_ai_usage_user_daily_org_user_day ON private.ai_usage_user_daily USING btree (organization_id, user_id, day);
+COMMENT ON INDEX private.idx_ai_usage_user_daily_org_user_day IS 'One user''s AI usage rollup rows of an organization by day: a member''s AI usage by day and by user (private.dashboard_ai_usage_by_day, _by_user) read one row a day.';
 
 CREATE INDEX idx_revenue_daily_deltas_org_day ON private.revenue_daily_deltas USING btree (organization_id, day);
 COMMENT ON INDEX private.idx_revenue_daily_deltas_org_day IS 'Pending revenue deltas of an organization''s window, read by every dashboard call.';
@@ -1310,7 +1313,7 @@ begin
   else
     return query
       select x.day, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-        from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+        from (select r.day, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_user_daily r
                where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
               union all
               select d.day, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
@@ -1321,7 +1324,7 @@ begin
   end if;
 end
 $function$;
-COMMENT ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_day over the rollups + pending deltas: an admin counts the organization (private.admin_org_id(); ai_usage_model_daily), a member their own rows (auth.uid() in private.current_org_id(); ai_usage_daily), as the policy ai_usage_log_select.';
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_day over the rollups + pending deltas: an admin counts the organization (private.admin_org_id(); ai_usage_model_daily), a member their own rows (auth.uid() in private.current_org_id(); ai_usage_user_daily by idx_ai_usage_user_daily_org_user_day, one row a day), as the policy ai_usage_log_select.';
 REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) TO authenticated;
 
@@ -1408,7 +1411,7 @@ begin
   else
     return query
       select x.user_id, sum(x.calls)::bigint, sum(x.input_tokens)::bigint, sum(x.output_tokens)::bigint, sum(x.cost_usd)
-        from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_daily r
+        from (select r.user_id, r.calls, r.input_tokens, r.output_tokens, r.cost_usd from private.ai_usage_user_daily r
                where r.organization_id = org and r.user_id = me and r.day >= period_start and r.day < period_end
               union all
               select d.user_id, d.calls, d.input_tokens, d.output_tokens, d.cost_usd from private.ai_usage_daily_deltas d
@@ -1419,7 +1422,7 @@ begin
   end if;
 end
 $function$;
-COMMENT ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_user over the rollups (an admin: ai_usage_user_daily); whose usage as private.dashboard_ai_usage_by_day.';
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_user over the rollups (ai_usage_user_daily: an admin every user, a member their own row by idx_ai_usage_user_daily_org_user_day); whose usage as private.dashboard_ai_usage_by_day.';
 REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_user(period_start date, period_end date) TO authenticated;
 

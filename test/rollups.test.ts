@@ -62,7 +62,7 @@ describe('the check and the repair', () => {
 })
 
 describe('the admin grains', () => {
-  it('an admin\'s AI usage reads them: a stale one shows in the admin\'s answers and in verify, rebuild repairs it; a member\'s does not read them', async () => {
+  it('an admin\'s AI usage reads them: a stale one shows in the admin\'s answers and in verify, rebuild repairs it; a member reads the per-user grain by day and by user, not by model', async () => {
     const o = org(0)
     await mergeRollups(t.db)
     const window = { start: '2024-12-20', end: '2025-06-01' }
@@ -70,8 +70,10 @@ describe('the admin grains', () => {
       day: await aiUsageByDay(trx, window), model: await aiUsageByModel(trx, window), user: await aiUsageByUser(trx, window),
     }))
     const admin = await ask(o.adminId)
-    const member = await ask(o.memberIds[0] ?? '')
     assert.ok(admin.model.length > 0 && admin.user.length > 1, 'the organization has AI usage of several users in the window')
+    const memberId = o.memberIds.find((id) => admin.user.some((u) => u.user_id === id))
+    assert.ok(memberId, 'a member has AI usage in the window')
+    const member = await ask(memberId)
     const top = admin.model[0]
     const topUser = admin.user[0]
     assert.ok(top && topUser)
@@ -79,18 +81,23 @@ describe('the admin grains', () => {
       await sql`update private.ai_usage_model_daily set calls = calls + 1000
                  where organization_id = ${o.id} and model = ${top.model} and day >= ${window.start} and day < ${window.end}`.execute(trx)
       await sql`update private.ai_usage_user_daily set calls = calls + 1000
-                 where organization_id = ${o.id} and user_id = ${topUser.user_id} and day >= ${window.start} and day < ${window.end}`.execute(trx)
+                 where organization_id = ${o.id} and user_id in (${topUser.user_id}, ${memberId}) and day >= ${window.start} and day < ${window.end}`.execute(trx)
     })
     const stale = await ask(o.adminId)
     assert.ok(BigInt(stale.model[0]?.calls ?? '0') > BigInt(top.calls), 'by model reads ai_usage_model_daily')
     assert.notDeepEqual(stale.day, admin.day, 'by day reads ai_usage_model_daily')
     assert.ok(BigInt(stale.user[0]?.calls ?? '0') > BigInt(topUser.calls), 'by user reads ai_usage_user_daily')
-    assert.deepEqual(await ask(o.memberIds[0] ?? ''), member, 'a member reads ai_usage_daily')
+    const staleMember = await ask(memberId)
+    assert.deepEqual(staleMember.model, member.model, 'a member\'s by model reads ai_usage_daily')
+    assert.notDeepEqual(staleMember.day, member.day, 'a member\'s by day reads ai_usage_user_daily (020)')
+    assert.equal(BigInt(staleMember.user[0]?.calls ?? '0'), BigInt(member.user[0]?.calls ?? '0') + 1000n * BigInt(staleMember.day.length),
+      'a member\'s by user reads ai_usage_user_daily (020), one row a day')
     const rollups = new Set((await verifyRollups(t.db, { organizationId: o.id })).map((d) => d.rollup))
     assert.deepEqual([...rollups].sort(), ['ai_usage_model_daily', 'ai_usage_user_daily'])
     await rebuildRollups(t.db, { organizationId: o.id })
     assert.deepEqual(await verifyRollups(t.db), [])
     assert.deepEqual(await ask(o.adminId), admin)
+    assert.deepEqual(await ask(memberId), member)
   })
 })
 
