@@ -63,3 +63,16 @@ describe('persistence', () => {
     }
   })
 })
+
+describe('close', () => {
+  it('ends the pool even when nothing but the handle used it (no idle client left to hold the process open)', async () => {
+    // The fold on close queries through the pool, not through Kysely; Kysely ends the pool only if it
+    // ever used it, so a command that never queried (tenantry token --as anon) left the fold's client
+    // idle and the process waiting out pg's 10-second idle timeout after its answer.
+    const h = await createDb({ dataDir: join(root, 'unused') })
+    await h.pool.query('select 1')
+    await h.close()
+    assert.equal(h.pool.ending, true)
+    assert.equal(h.pool.totalCount, 0, 'no client left')
+  })
+})

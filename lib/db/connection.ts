@@ -132,6 +132,8 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
     db, pool, kind: 'postgres', location: redactUrl(target.url),
     async close() {
       await Promise.all([db.destroy(), authenticator?.destroy(), replica?.destroy()])
+      // As on the embedded database: Kysely ends the pool only if it ever used it.
+      if (!pool.ending) await pool.end()
     },
   }
 }
@@ -191,6 +193,10 @@ async function openEmbedded(dataDir: string, rollupFoldMs: number, loadDataDir: 
         await folding
         if (timer) await fold()
         await db.destroy()
+        // Kysely ends the pool only if it ever used it; a command that did not (a token for anon, a
+        // refused argument) left the fold's client idle, whose 10-second idle timer kept the process
+        // alive after its answer.
+        if (!pool.ending) await pool.end()
         await pglite.close()
       } finally {
         release()
