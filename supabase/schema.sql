@@ -57,7 +57,7 @@ CREATE TABLE private.ai_usage_daily (
   cost_usd numeric(24,4) NOT NULL,
   CONSTRAINT ai_usage_daily_pkey PRIMARY KEY (organization_id, day, model, user_id)
 );
-COMMENT ON TABLE private.ai_usage_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves a member''s own usage by model (idx_ai_usage_daily_org_user_day). Exact together with private.ai_usage_daily_deltas.';
+COMMENT ON TABLE private.ai_usage_daily IS 'no policies: private rollup of public.ai_usage_log per organization, day, model and user: calls, tokens, cost. Serves a member''s own usage by model (idx_ai_usage_daily_org_user_day_sums, index-only). Exact together with private.ai_usage_daily_deltas.';
 
 CREATE TABLE private.ai_usage_daily_deltas (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -401,8 +401,8 @@ ALTER TABLE public.user_preferences ADD CONSTRAINT user_preferences_user_id_fkey
 CREATE INDEX idx_activities_daily_deltas_org_day ON private.activities_daily_deltas USING btree (organization_id, day);
 COMMENT ON INDEX private.idx_activities_daily_deltas_org_day IS 'Pending activity deltas of an organization''s window, read by every dashboard call.';
 
-CREATE INDEX idx_ai_usage_daily_org_user_day ON private.ai_usage_daily USING btree (organization_id, user_id, day);
-COMMENT ON INDEX private.idx_ai_usage_daily_org_user_day IS 'A member''s own AI usage by model over a window, without reading other users'' rows.';
+CREATE INDEX idx_ai_usage_daily_org_user_day_sums ON private.ai_usage_daily USING btree (organization_id, user_id, day) INCLUDE (model, calls, input_tokens, output_tokens, cost_usd);
+COMMENT ON INDEX private.idx_ai_usage_daily_org_user_day_sums IS 'One user''s AI usage rollup rows of an organization by day, with model and sums: a member''s AI usage by model (private.dashboard_ai_usage_by_model) reads its window index-only.';
 
 CREATE INDEX idx_ai_usage_daily_deltas_org_day ON private.ai_usage_daily_deltas USING btree (organization_id, day);
 COMMENT ON INDEX private.idx_ai_usage_daily_deltas_org_day IS 'Pending AI usage deltas of an organization''s window, read by every dashboard call.';
@@ -580,15 +580,22 @@ CREATE OR REPLACE FUNCTION private.activities_rollup_insert()
  SET search_path TO ''
 AS $function$
 begin
-  insert into private.activities_daily_deltas (organization_id, day, type, activities)
-  select n.organization_id, (n.created_at at time zone 'UTC')::date, n.type, count(*)
-    from new_rows n
-   where n.deleted_at is null
-   group by 1, 2, 3;
+  if exists (select from new_rows offset 1) then
+    insert into private.activities_daily_deltas (organization_id, day, type, activities)
+    select n.organization_id, (n.created_at at time zone 'UTC')::date, n.type, count(*)
+      from new_rows n
+     where n.deleted_at is null
+     group by 1, 2, 3;
+  else
+    insert into private.activities_daily_deltas (organization_id, day, type, activities)
+    select n.organization_id, (n.created_at at time zone 'UTC')::date, n.type, 1
+      from new_rows n
+     where n.deleted_at is null;
+  end if;
   return null;
 end
 $function$;
-COMMENT ON FUNCTION private.activities_rollup_insert() IS 'Trigger activities_rollup_insert: + deltas per organization, UTC day of created_at and type.';
+COMMENT ON FUNCTION private.activities_rollup_insert() IS 'Trigger activities_rollup_insert: + deltas per organization, UTC day of created_at and type (a one-row statement''s without aggregating, 024).';
 REVOKE ALL ON FUNCTION private.activities_rollup_insert() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.activities_rollup_update()
@@ -655,14 +662,20 @@ CREATE OR REPLACE FUNCTION private.ai_usage_rollup_insert()
  SET search_path TO ''
 AS $function$
 begin
-  insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
-  select n.organization_id, n.date, n.model, n.user_id, count(*), sum(n.input_tokens), sum(n.output_tokens), sum(n.cost_usd)
-    from new_rows n
-   group by n.organization_id, n.date, n.model, n.user_id;
+  if exists (select from new_rows offset 1) then
+    insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+    select n.organization_id, n.date, n.model, n.user_id, count(*), sum(n.input_tokens), sum(n.output_tokens), sum(n.cost_usd)
+      from new_rows n
+     group by n.organization_id, n.date, n.model, n.user_id;
+  else
+    insert into private.ai_usage_daily_deltas (organization_id, day, model, user_id, calls, input_tokens, output_tokens, cost_usd)
+    select n.organization_id, n.date, n.model, n.user_id, 1, n.input_tokens, n.output_tokens, n.cost_usd
+      from new_rows n;
+  end if;
   return null;
 end
 $function$;
-COMMENT ON FUNCTION private.ai_usage_rollup_insert() IS 'Trigger ai_usage_log_rollup_insert: + deltas per organization, day, model and user.';
+COMMENT ON FUNCTION private.ai_usage_rollup_insert() IS 'Trigger ai_usage_log_rollup_insert: + deltas per organization, day, model and user (a one-row statement''s without aggregating, 024).';
 REVOKE ALL ON FUNCTION private.ai_usage_rollup_insert() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.ai_usage_rollup_update()
@@ -1285,6 +1298,7 @@ CREATE OR REPLACE FUNCTION private.dashboard_ai_usage_by_day(period_start date, 
  STABLE SECURITY DEFINER
  SET search_path TO ''
  SET plan_cache_mode TO 'force_custom_plan'
+ SET enable_hashagg TO 'off'
 AS $function$
 #variable_conflict use_variable
 declare
@@ -1324,7 +1338,7 @@ begin
   end if;
 end
 $function$;
-COMMENT ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_day over the rollups + pending deltas: an admin counts the organization (private.admin_org_id(); ai_usage_model_daily), a member their own rows (auth.uid() in private.current_org_id(); ai_usage_user_daily by idx_ai_usage_user_daily_org_user_day, one row a day), as the policy ai_usage_log_select.';
+COMMENT ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) IS 'Implementation of public.dashboard_ai_usage_by_day over the rollups + pending deltas: an admin counts the organization (private.admin_org_id(); ai_usage_model_daily), a member their own rows (auth.uid() in private.current_org_id(); ai_usage_user_daily by idx_ai_usage_user_daily_org_user_day, one row a day), as the policy ai_usage_log_select. Sums in day order (enable_hashagg off, 023): one day''s sums in memory at a time, whatever the plan statistics suggest.';
 REVOKE ALL ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.dashboard_ai_usage_by_day(period_start date, period_end date) TO authenticated;
 
@@ -2315,15 +2329,22 @@ CREATE OR REPLACE FUNCTION private.revenue_rollup_insert()
  SET search_path TO ''
 AS $function$
 begin
-  insert into private.revenue_daily_deltas (organization_id, day, amount, invoices)
-  select n.organization_id, n.date, sum(n.amount), count(*)
-    from new_rows n
-   where n.deleted_at is null
-   group by n.organization_id, n.date;
+  if exists (select from new_rows offset 1) then
+    insert into private.revenue_daily_deltas (organization_id, day, amount, invoices)
+    select n.organization_id, n.date, sum(n.amount), count(*)
+      from new_rows n
+     where n.deleted_at is null
+     group by n.organization_id, n.date;
+  else
+    insert into private.revenue_daily_deltas (organization_id, day, amount, invoices)
+    select n.organization_id, n.date, n.amount, 1
+      from new_rows n
+     where n.deleted_at is null;
+  end if;
   return null;
 end
 $function$;
-COMMENT ON FUNCTION private.revenue_rollup_insert() IS 'Trigger revenue_rollup_insert: appends + deltas for the statement''s new live rows, one per organization and day.';
+COMMENT ON FUNCTION private.revenue_rollup_insert() IS 'Trigger revenue_rollup_insert: appends + deltas for the statement''s new live rows, one per organization and day (a one-row statement''s without aggregating, 024).';
 REVOKE ALL ON FUNCTION private.revenue_rollup_insert() FROM PUBLIC, anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION private.revenue_rollup_update()

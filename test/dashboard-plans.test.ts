@@ -122,12 +122,12 @@ function cases(): PlanCase[] {
   const asker = (org: TenantRef) => ({ org: lit(org.id, 'uuid'), me: lit(org.memberId, 'uuid') })
   // An admin reads the admin grain (per day and model; per day and user for by user) by its key; a
   // member their own rows: per day and user (020) for by day and by user, per day, model and user for
-  // by model, by the (organization, user, day) index of that grain.
+  // by model, by the (organization, user, day) index of that grain (by model: with the sums, 021).
   const usage = (by: string, admin: boolean): PlanCase => {
     const table = by === 'user' || (!admin && by === 'day') ? 'ai_usage_user_daily' : admin ? 'ai_usage_model_daily' : 'ai_usage_daily'
     return {
       fn: `private.dashboard_ai_usage_by_${by}(date, date)`, definer: true, table, branch: admin ? 0 : 1,
-      indexes: new Set([admin ? `${table}_pkey` : `idx_${table}_org_user_day`]),
+      indexes: new Set([admin ? `${table}_pkey` : table === 'ai_usage_daily' ? 'idx_ai_usage_daily_org_user_day_sums' : `idx_${table}_org_user_day`]),
       values: (org) => ({ ...asker(org), ...period(p.aiUsage) }),
     }
   }

@@ -61,6 +61,48 @@ describe('the check and the repair', () => {
   })
 })
 
+describe('the insert triggers', () => {
+  // 024: a one-row statement appends its delta without aggregating, several rows are grouped by key;
+  // either way the same sums. Rolled back: the deltas written are the statement's own.
+  it('one row: its own delta; several rows: one delta per key, summed (revenue, activities, AI usage)', async () => {
+    const o = org(2)
+    const deltas = await asSystem(t.db, async (trx) => {
+      const since = async (table: string) => Number((await sql<{ id: string }>`select coalesce(max(id), 0) as id from ${sql.table(`private.${table}`)}`.execute(trx)).rows[0]?.id)
+      const ids = { revenue: await since('revenue_daily_deltas'), activities: await since('activities_daily_deltas'), ai: await since('ai_usage_daily_deltas') }
+      await sql`insert into public.revenue (organization_id, amount, date) values (${o.id}, 10.25, '2024-03-01')`.execute(trx)
+      await sql`insert into public.revenue (organization_id, amount, date) values (${o.id}, 1.10, '2024-03-02'), (${o.id}, 2.20, '2024-03-02'), (${o.id}, 3.30, '2024-03-03')`.execute(trx)
+      await sql`insert into public.activities (organization_id, type, created_at) values (${o.id}, 'login', '2024-03-01T23:30:00-02:00')`.execute(trx)
+      await sql`insert into public.activities (organization_id, type, created_at) values (${o.id}, 'login', '2024-03-02T10:00:00Z'), (${o.id}, 'login', '2024-03-02T11:00:00Z'), (${o.id}, 'export', '2024-03-02T12:00:00Z')`.execute(trx)
+      await sql`insert into public.ai_usage_log (organization_id, user_id, query_id, model, input_tokens, output_tokens, cost_usd, date)
+                values (${o.id}, ${o.adminId}, gen_random_uuid(), 'gpt-4o', 100, 40, 0.0021, '2024-03-01')`.execute(trx)
+      await sql`insert into public.ai_usage_log (organization_id, user_id, query_id, model, input_tokens, output_tokens, cost_usd, date)
+                values (${o.id}, ${o.adminId}, gen_random_uuid(), 'gpt-4o', 1, 2, 0.0001, '2024-03-02'), (${o.id}, ${o.adminId}, gen_random_uuid(), 'gpt-4o', 3, 4, 0.0002, '2024-03-02'),
+                       (${o.id}, ${o.adminId}, gen_random_uuid(), 'gpt-4o-mini', 5, 6, 0.0003, '2024-03-02')`.execute(trx)
+      const rows = async <T>(query: ReturnType<typeof sql<T>>) => (await query.execute(trx)).rows
+      return {
+        revenue: await rows(sql<{ day: string; amount: string; invoices: string }>`
+          select day::text, amount::text, invoices::text from private.revenue_daily_deltas where id > ${ids.revenue} order by id`),
+        activities: await rows(sql<{ day: string; type: string; activities: string }>`
+          select day::text, type, activities::text from private.activities_daily_deltas where id > ${ids.activities} order by day, type`),
+        ai: await rows(sql<{ day: string; model: string; calls: string; input_tokens: string; output_tokens: string; cost_usd: string }>`
+          select day::text, model, calls::text, input_tokens::text, output_tokens::text, cost_usd::text from private.ai_usage_daily_deltas where id > ${ids.ai} order by day, model`),
+      }
+    }, { rollback: true })
+    assert.deepEqual(deltas.revenue.slice(0, 1), [{ day: '2024-03-01', amount: '10.25', invoices: '1' }])
+    assert.deepEqual([...deltas.revenue.slice(1)].sort((a, b) => a.day.localeCompare(b.day)),
+      [{ day: '2024-03-02', amount: '3.30', invoices: '2' }, { day: '2024-03-03', amount: '3.30', invoices: '1' }])
+    // The UTC day of created_at: 23:30 at UTC-2 is the 2nd in UTC.
+    assert.deepEqual(deltas.activities, [
+      { day: '2024-03-02', type: 'export', activities: '1' }, { day: '2024-03-02', type: 'login', activities: '1' }, { day: '2024-03-02', type: 'login', activities: '2' },
+    ])
+    assert.deepEqual(deltas.ai, [
+      { day: '2024-03-01', model: 'gpt-4o', calls: '1', input_tokens: '100', output_tokens: '40', cost_usd: '0.0021' },
+      { day: '2024-03-02', model: 'gpt-4o', calls: '2', input_tokens: '4', output_tokens: '6', cost_usd: '0.0003' },
+      { day: '2024-03-02', model: 'gpt-4o-mini', calls: '1', input_tokens: '5', output_tokens: '6', cost_usd: '0.0003' },
+    ])
+  })
+})
+
 describe('the admin grains', () => {
   it('an admin\'s AI usage reads them: a stale one shows in the admin\'s answers and in verify, rebuild repairs it; a member reads the per-user grain by day and by user, not by model', async () => {
     const o = org(0)
