@@ -72,11 +72,11 @@ if (program.opts<{ offboarding?: boolean }>().offboarding) {
 }
 
 if (program.opts<{ tenantGrowth?: boolean }>().tenantGrowth) {
-  const a = program.opts<{ scale: number; tenantGrowthRows?: number; tenantGrowthOps?: number; seed?: number; iterations?: number }>()
+  const a = program.opts<{ scale: number; tenantGrowthRows?: number; tenantGrowthOps?: number; seed?: number; iterations?: number; keepDb?: boolean }>()
   const defaults = defaultTenantGrowthOptions(process.env.DATABASE_URL, a.scale)
   const result = await runTenantGrowthBench({
     ...defaults, smallRows: a.tenantGrowthRows ?? defaults.smallRows, iterations: a.iterations ?? defaults.iterations,
-    ops: a.tenantGrowthOps ?? 0, seed: a.seed ?? defaults.seed, log,
+    ops: a.tenantGrowthOps ?? 0, seed: a.seed ?? defaults.seed, keepDatabase: a.keepDb ?? false, log,
   }, command)
   writeSection('tenant-growth', result, renderTenantGrowth(result))
 }

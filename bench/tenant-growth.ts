@@ -49,6 +49,8 @@ export interface TenantGrowthOptions {
   ops: number
   seed: number
   databaseUrl?: string
+  /** Keep the server database afterwards (--keep-db), e.g. to look at its plans. */
+  keepDatabase?: boolean
   log?(line: string): void
 }
 
@@ -274,7 +276,8 @@ export async function runTenantGrowthBench(options: TenantGrowthOptions, command
     }
   } finally {
     await handle.close()
-    await opened.drop()
+    if (options.keepDatabase) log(`kept the database: ${location}`)
+    else await opened.drop()
   }
 }
 

@@ -41,7 +41,7 @@ describe('tenantry invite / accept / members', () => {
     const invited = JSON.parse(ok(await run(['invite', NEWCOMER, '--as', ADMIN, '--role', 'admin', '--valid-for', '2d', '--json']))) as
       { invitation_id: string; token: string; expires_at: string; accept: string }
     assert.match(invited.token, /^[A-Za-z0-9_-]{43}$/)
-    assert.equal(invited.accept, `tenantry accept ${invited.token} --as '${NEWCOMER}'`)
+    assert.equal(invited.accept, acceptCommand(invited.token, NEWCOMER))
     const days = (Date.parse(invited.expires_at) - Date.now()) / 86_400_000
     assert.ok(days > 1.99 && days <= 2, String(days))
 
@@ -53,9 +53,10 @@ describe('tenantry invite / accept / members', () => {
     assert.equal(waiting.organization, null)
     assert.deepEqual(waiting.myInvitations.map((i) => i.organization_name), ['CLI Team'])
 
-    oneLineError(await run(['accept', invited.token, '--as', STRANGER]), /addressed to another email address/)
-    assert.match(ok(await run(['accept', invited.token, '--as', NEWCOMER])), /joined CLI Team \(cli-team\) as admin/)
-    oneLineError(await run(['accept', invited.token, '--as', NEWCOMER]), /was accepted and can no longer be accepted/)
+    // Options first and the token after `--`: the form that takes any token (one in 64 begins with '-').
+    oneLineError(await run(['accept', '--as', STRANGER, '--', invited.token]), /addressed to another email address/)
+    assert.match(ok(await run(['accept', '--as', NEWCOMER, '--', invited.token])), /joined CLI Team \(cli-team\) as admin/)
+    oneLineError(await run(['accept', '--as', NEWCOMER, '--', invited.token]), /was accepted and can no longer be accepted/)
 
     const text = ok(await run(['members', '--as', ADMIN]))
     assert.match(text, /CLI Team \(cli-team\): 2 member\(s\)/)
@@ -67,7 +68,7 @@ describe('tenantry invite / accept / members', () => {
     const out = ok(await run(['invite', 'later@example.com', '--as', ADMIN]))
     assert.match(out, /^Invited later@example\.com as member, valid until /m)
     assert.match(out, /^Token \(shown once; only its hash is stored\): [A-Za-z0-9_-]{43}$/m)
-    assert.match(out, /^ {2}tenantry accept [A-Za-z0-9_-]{43} --as 'later@example\.com'$/m)
+    assert.match(out, /^ {2}tenantry accept ([A-Za-z0-9_][A-Za-z0-9_-]{42} --as 'later@example\.com'|--as 'later@example\.com' -- -[A-Za-z0-9_-]{42})$/m)
   })
 
   it('refusals: a member inviting, a bad role, a bad validity, an unknown token, an unknown user', async () => {
@@ -76,6 +77,7 @@ describe('tenantry invite / accept / members', () => {
     oneLineError(await run(['invite', 'x@example.com', '--as', ADMIN, '--valid-for', '45d']), /1 hour to 30 days/)
     oneLineError(await run(['invite', 'not an address', '--as', ADMIN]), /not an email address/)
     oneLineError(await run(['accept', 'no-such-token', '--as', STRANGER]), /no invitation matches this token/)
+    oneLineError(await run(['accept', '--as', STRANGER, '--', '-no-such-token']), /no invitation matches this token/)
     oneLineError(await run(['members', '--as', 'nobody@example.com']), /no user with email "nobody@example\.com"/)
   })
 
@@ -85,5 +87,7 @@ describe('tenantry invite / accept / members', () => {
     assert.equal(validForInterval(' 2w '), '2 weeks')
     assert.equal(validForInterval('36 hours'), '36 hours')
     assert.equal(acceptCommand('tok', "o'brien@example.com"), `tenantry accept tok --as 'o'\\''brien@example.com'`)
+    // A token that begins with '-' would be read as an option: it goes after `--`, behind the options.
+    assert.equal(acceptCommand('-tok', 'a@example.com', '/tmp/d'), `tenantry accept --as 'a@example.com' --data-dir '/tmp/d' -- -tok`)
   })
 })

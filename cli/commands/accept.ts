@@ -30,6 +30,8 @@ are refused, and an unknown token gets one answer that says nothing about any or
 
 Example:
   $ tenantry accept 3kq...Zw --as new.colleague@example.com
+A token that begins with '-' goes after \`--\`, behind the options (\`tenantry invite\` prints it so):
+  $ tenantry accept --as new.colleague@example.com -- -Pf6...sU
 
 Exit codes: 0 joined, 1 refused (unknown token, wrong or unconfirmed address, ended or expired,
 already in an organization) or unknown user, 2 cannot connect.`)

@@ -29,9 +29,14 @@ function dataDirFlag(dataDir: string | undefined): string {
   return dataDir === undefined ? '' : ` --data-dir ${shellQuote(dataDir)}`
 }
 
-/** The shell command the invitee runs (quoted so that any address survives the shell). */
+/**
+ * The shell command the invitee runs (quoted so that any address survives the shell). A token is URL-safe
+ * base64, so one in 64 begins with '-': the parser would take it for an option, so such a token goes
+ * after `--`, behind the options.
+ */
 export function acceptCommand(token: string, email: string, dataDir?: string): string {
-  return `tenantry accept ${token} --as ${shellQuote(email)}${dataDirFlag(dataDir)}`
+  const options = `--as ${shellQuote(email)}${dataDirFlag(dataDir)}`
+  return token.startsWith('-') ? `tenantry accept ${options} -- ${token}` : `tenantry accept ${token} ${options}`
 }
 
 /** Whether the invitee can accept now, and if not, what makes them able to. */
