@@ -1,8 +1,12 @@
 // What the rollups cost writers (issue 20), for bench/tenant-growth.ts: the same writes with the rollup
 // triggers (those whose name contains "rollup" on revenue, activities and ai_usage_log) and without
 // them (ALTER TABLE ... DISABLE TRIGGER as the owner), in one run:
-//   - single-row inserts and a bulk INSERT ... SELECT, in transactions rolled back (the disable is part
-//     of the rolled-back transaction, outside the timed part), the two variants alternating;
+//   - single-row inserts as an application makes them, each its own transaction, committed (the target's
+//     figure: the arms switch the triggers with committed ALTER TABLEs; the rows stay, and the tenant's
+//     rollups are rebuilt at the end, the "without" rows having left no delta);
+//   - the same single-row inserts in one transaction rolled back (the triggers' own cost without the
+//     commit's, for reference) and a bulk INSERT ... SELECT, rolled back (the disable is part of the
+//     rolled-back transaction, outside the timed part), the two variants alternating;
 //   - 8 writers on one organization and day, committed, throughput with and without (eight phases in
 //     the order with, without, without, with, twice), PostgreSQL only: the embedded database has one
 //     session. The tables are vacuumed first: the bulk inserts' rolled-back rows (millions at full size)
@@ -59,7 +63,9 @@ export interface PairFigure {
   withMs: number
   withoutMs: number
   ratio: number
-  target: number
+  /** null: a reference figure, without a target of its own. */
+  target: number | null
+  /** Within the target (always, for a reference figure). */
   met: boolean
   runs: number
 }
@@ -111,7 +117,10 @@ export interface FoldFigure {
 }
 
 export interface WriteFigures {
+  /** Single-row inserts, each committed: the target's figure. */
   single: PairFigure
+  /** The same inserts in one transaction rolled back: the triggers' cost without the commit's (reference). */
+  singleInTransaction: PairFigure
   bulk: PairFigure[]
   writers: WritersFigure | { skipped: string }
   deadlocks: DeadlockFigure | { skipped: string }
@@ -130,10 +139,10 @@ export interface WriteOptions {
 // Row counters far above the loaded rows', so that generated rows never repeat a loaded one.
 const BULK_BASE = 1_000_000_000_000
 
-function pair(name: string, title: string, rows: number, on: number[], off: number[], target: number): PairFigure {
+function pair(name: string, title: string, rows: number, on: number[], off: number[], target: number | null): PairFigure {
   const withMs = median(on)
   const withoutMs = median(off)
-  return { name, title, rows, withMs, withoutMs, ratio: withMs / withoutMs, target, met: withMs / withoutMs <= target, runs: on.length }
+  return { name, title, rows, withMs, withoutMs, ratio: withMs / withoutMs, target, met: target === null || withMs / withoutMs <= target, runs: on.length }
 }
 
 /** One row into a table for the organization on a day: revenue and activities as its admin, AI usage as the server. */
@@ -177,9 +186,10 @@ export async function measureWrites(
     })
     // A run is about a second at full size: twice the rounds of the bulk inserts, for a steadier median.
     const [s1 = [], s0 = []] = await measureArms([single(true), single(false)], { iterations: 2 * options.runs + 1, warmup: 1 })
-    const singleFigure = pair('single_inserts', `${options.singleInserts.toLocaleString('en-US')} single-row inserts (revenue, activities, AI usage in turn)`,
-      options.singleInserts, s1, s0, 1.10)
-    log(`  single-row inserts: ${singleFigure.withMs.toFixed(0)} ms with, ${singleFigure.withoutMs.toFixed(0)} ms without (x${singleFigure.ratio.toFixed(3)})`)
+    const singleFigure = pair('single_inserts_one_transaction',
+      `${options.singleInserts.toLocaleString('en-US')} single-row inserts in one transaction, rolled back (revenue, activities, AI usage in turn; the triggers' cost without a commit's, reference)`,
+      options.singleInserts, s1, s0, null)
+    log(`  single-row inserts in one transaction: ${singleFigure.withMs.toFixed(0)} ms with, ${singleFigure.withoutMs.toFixed(0)} ms without (x${singleFigure.ratio.toFixed(3)})`)
 
     const bulk: PairFigure[] = []
     for (const table of GROWTH_TABLES) {
@@ -194,8 +204,9 @@ export async function measureWrites(
       bulk.push(f)
       log(`  bulk ${table}: ${f.withMs.toFixed(0)} ms with, ${f.withoutMs.toFixed(0)} ms without (x${f.ratio.toFixed(3)})`)
     }
-    return { single: singleFigure, bulk }
+    return { singleInTransaction: singleFigure, bulk }
   })
+  const single = await measureCommittedSingles(db, tenant, day, options, log)
 
   let writers: WriteFigures['writers'] = { skipped: 'PostgreSQL only: the embedded database serves one session at a time' }
   let deadlocks: WriteFigures['deadlocks'] = { skipped: 'PostgreSQL only: the embedded database serves one session at a time' }
@@ -211,12 +222,40 @@ export async function measureWrites(
       await pool.close()
       await setRollupTriggers(db, true)
     }
-    // The "without" phases committed rows that no trigger logged: repair the tenant's rollups, as an
-    // operator does after writing with the triggers off.
-    await asSystem(db, (trx) => sql`select * from private.rollups_rebuild(${tenant.id}::uuid)`.execute(trx))
   }
+  // The "without" arms committed rows that no trigger logged: repair the tenant's rollups, as an
+  // operator does after writing with the triggers off.
+  await asSystem(db, (trx) => sql`select * from private.rollups_rebuild(${tenant.id}::uuid)`.execute(trx))
   const fold = { hot: await measureHotFold(db, tenant, p, options, log), distinct: await measureFold(db, tenant, p, options, log) }
-  return { ...result, writers, deadlocks, fold }
+  return { ...result, single, writers, deadlocks, fold }
+}
+
+/**
+ * Single-row inserts as an application makes them: each statement its own transaction, committed (the
+ * tables in turn, on the last 30 days), with the rollup triggers and without them (switched by
+ * committed ALTER TABLEs before each arm's timed part), alternating. The commit is part of what a
+ * single-row write costs, in both arms: this is the issue's "single-row insert" figure. The rows stay.
+ */
+async function measureCommittedSingles(db: Db, tenant: GrowthTenant, day: string, options: WriteOptions, log: (line: string) => void): Promise<PairFigure> {
+  return db.connection().execute(async (conn) => {
+    const arm = (rollups: boolean) => async (): Promise<number> => {
+      await setRollupTriggers(conn, rollups)
+      const t0 = performance.now()
+      for (let i = 0; i < options.singleInserts; i++) {
+        await writeOne(conn, tenant, GROWTH_TABLES[i % GROWTH_TABLES.length] ?? 'revenue', addDays(day, -(i % 30)), i)
+      }
+      return performance.now() - t0
+    }
+    try {
+      const [on = [], off = []] = await measureArms([arm(true), arm(false)], { iterations: 2 * options.runs + 1, warmup: 1 })
+      const f = pair('single_inserts', `${options.singleInserts.toLocaleString('en-US')} single-row inserts, each committed (revenue, activities, AI usage in turn)`,
+        options.singleInserts, on, off, 1.10)
+      log(`  single-row inserts, each committed: ${f.withMs.toFixed(0)} ms with, ${f.withoutMs.toFixed(0)} ms without (x${f.ratio.toFixed(3)})`)
+      return f
+    } finally {
+      await setRollupTriggers(conn, true)
+    }
+  })
 }
 
 interface Burst {

@@ -49,7 +49,8 @@ describe('bench --tenant-growth (tiny sizes)', () => {
   it('measures the writes with and without the rollup triggers', { skip: ROLLUPS_MIGRATION ? false : 'migration 013 (rollups) is not in this project yet' }, () => {
     const w = r.writes
     assert.ok(!('skipped' in w), 'writes measured')
-    for (const f of [w.single, ...w.bulk]) assert.ok(finite(f.withMs) && finite(f.withoutMs) && finite(f.ratio), f.name)
+    for (const f of [w.single, w.singleInTransaction, ...w.bulk]) assert.ok(finite(f.withMs) && finite(f.withoutMs) && finite(f.ratio), f.name)
+    assert.deepEqual([w.single.name, w.single.target, w.singleInTransaction.name, w.singleInTransaction.target], ['single_inserts', 1.10, 'single_inserts_one_transaction', null])
     assert.deepEqual(w.bulk.map((f) => f.name), ['bulk_revenue', 'bulk_activities', 'bulk_ai_usage_log'])
     if (process.env.DATABASE_URL) {
       assert.ok(!('skipped' in w.writers) && finite(w.writers.withTps) && finite(w.writers.withoutTps))
