@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PROJECT_ROOT } from '../../lib/paths.js'
 import { ensureBuilt } from '../../scripts/build.mjs'
-import { createDb } from '../../lib/db/index.js'
-import { migrate } from '../../lib/migrate/index.js'
-import { createServerDatabase, onServer } from './db.js'
+import { createServerDatabase, migratedServerTemplate, onServer } from './db.js'
 import { copyMigratedDataDir } from './template.js'
 
 export interface RunResult {
@@ -90,7 +88,7 @@ export interface CliTargetOptions {
    * true: the database is migrated already, for tests of what comes after `tenantry migrate` (which
    * test/cli.test.ts tests on an empty database). Embedded, a copy of the migrated template's data
    * directory (test/support/template.ts): no child process pays for initdb and the migrations. On a
-   * server, migrated in this process, as `tenantry migrate` does (lib/migrate).
+   * server, a copy of the migrated template database (migratedServerTemplate, test/support/db.ts).
    */
   migrated?: boolean
 }
@@ -101,17 +99,10 @@ export async function cliTarget(options: CliTargetOptions = {}): Promise<CliTarg
   let dataDir: string | undefined
   let cleanup: () => Promise<void>
   if (onServer) {
-    const created = await createServerDatabase(options.template ? { template: options.template } : {})
+    const template = options.migrated ? await migratedServerTemplate(process.env.DATABASE_URL ?? '') : options.template
+    const created = await createServerDatabase(template ? { template } : {})
     env = { DATABASE_URL: created.url }
     cleanup = () => created.drop()
-    if (options.migrated) {
-      const h = await createDb({ databaseUrl: created.url, poolSize: 1 })
-      try {
-        await migrate(h.db)
-      } finally {
-        await h.close()
-      }
-    }
   } else {
     const root = mkdtempSync(join(tmpdir(), 'tenantry-cli-'))
     dataDir = join(root, 'db')

@@ -23,8 +23,8 @@ import { COMPAT_FILE, MIGRATIONS_DIR, PROJECT_ROOT } from '../../lib/paths.js'
 // One folder per checkout: a worktree with other migrations has templates of its own.
 const CACHE = join(tmpdir(), 'tenantry-test-templates', createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12))
 
-/** The inputs' fingerprint: a change in any of them makes a new template. */
-function templateKey(): string {
+/** The inputs' fingerprint: a change in any of them makes a new template (also the server's, test/support/db.ts). */
+export function templateKey(): string {
   const hash = createHash('sha256')
   const add = (path: string): void => {
     hash.update(path).update('\0').update(readFileSync(path)).update('\0')
