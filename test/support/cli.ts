@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PROJECT_ROOT } from '../../lib/paths.js'
+import { createDb } from '../../lib/db/index.js'
+import { migrate } from '../../lib/migrate/index.js'
 import { ensureBuilt } from '../../scripts/build.mjs'
 import { createServerDatabase, migratedServerTemplate, onServer } from './db.js'
 import { copyMigratedDataDir } from './template.js'
@@ -88,7 +90,8 @@ export interface CliTargetOptions {
    * true: the database is migrated already, for tests of what comes after `tenantry migrate` (which
    * test/cli.test.ts tests on an empty database). Embedded, a copy of the migrated template's data
    * directory (test/support/template.ts): no child process pays for initdb and the migrations. On a
-   * server, a copy of the migrated template database (migratedServerTemplate, test/support/db.ts).
+   * server, a copy of the migrated template database (migratedServerTemplate, test/support/db.ts), or
+   * with `template`, that database migrated in this process, as `tenantry migrate` does.
    */
   migrated?: boolean
 }
@@ -99,10 +102,21 @@ export async function cliTarget(options: CliTargetOptions = {}): Promise<CliTarg
   let dataDir: string | undefined
   let cleanup: () => Promise<void>
   if (onServer) {
-    const template = options.migrated ? await migratedServerTemplate(process.env.DATABASE_URL ?? '') : options.template
+    // Migrated: a copy of the migrated template, which comes from the server's template1; from another
+    // template (a plain PostgreSQL database), migrated here as `tenantry migrate` does.
+    const copy = options.migrated && !options.template
+    const template = copy ? await migratedServerTemplate(process.env.DATABASE_URL ?? '') : options.template
     const created = await createServerDatabase(template ? { template } : {})
     env = { DATABASE_URL: created.url }
     cleanup = () => created.drop()
+    if (options.migrated && !copy) {
+      const h = await createDb({ databaseUrl: created.url, poolSize: 1 })
+      try {
+        await migrate(h.db)
+      } finally {
+        await h.close()
+      }
+    }
   } else {
     const root = mkdtempSync(join(tmpdir(), 'tenantry-cli-'))
     dataDir = join(root, 'db')
