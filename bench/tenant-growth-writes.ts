@@ -164,6 +164,15 @@ async function writeOne(db: Db, tenant: GrowthTenant, table: GrowthTable, day: s
   }
 }
 
+/** n single-row inserts, one statement each: revenue, activities and AI usage in turn, on the last 30 days; ms taken. */
+async function singleRowWrites(db: Db, tenant: GrowthTenant, day: string, n: number): Promise<number> {
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) {
+    await writeOne(db, tenant, GROWTH_TABLES[i % GROWTH_TABLES.length] ?? 'revenue', addDays(day, -(i % 30)), i)
+  }
+  return performance.now() - t0
+}
+
 /** A committed transaction as the application writes it: revenue and activities as the admin, AI usage as the server. */
 function asWriter<T>(db: Db, tenant: GrowthTenant, table: GrowthTable, fn: (trx: Db) => Promise<T>): Promise<T> {
   return table === 'ai_usage_log' ? asService(db, fn, { attempts: 1 }) : asUser(db, tenant.users[0] ?? '', fn, { attempts: 1 })
@@ -178,11 +187,7 @@ export async function measureWrites(
     // Single-row inserts, the tables in turn, one statement each (rolled back as a whole).
     const single = (rollups: boolean) => () => rolledBack(conn, async (trx) => {
       if (!rollups) await setRollupTriggers(trx, false)
-      const t0 = performance.now()
-      for (let i = 0; i < options.singleInserts; i++) {
-        await writeOne(trx, tenant, GROWTH_TABLES[i % GROWTH_TABLES.length] ?? 'revenue', addDays(day, -(i % 30)), i)
-      }
-      return performance.now() - t0
+      return singleRowWrites(trx, tenant, day, options.singleInserts)
     })
     // A run is about a second at full size: twice the rounds of the bulk inserts, for a steadier median.
     const [s1 = [], s0 = []] = await measureArms([single(true), single(false)], { iterations: 2 * options.runs + 1, warmup: 1 })
@@ -240,11 +245,7 @@ async function measureCommittedSingles(db: Db, tenant: GrowthTenant, day: string
   return db.connection().execute(async (conn) => {
     const arm = (rollups: boolean) => async (): Promise<number> => {
       await setRollupTriggers(conn, rollups)
-      const t0 = performance.now()
-      for (let i = 0; i < options.singleInserts; i++) {
-        await writeOne(conn, tenant, GROWTH_TABLES[i % GROWTH_TABLES.length] ?? 'revenue', addDays(day, -(i % 30)), i)
-      }
-      return performance.now() - t0
+      return singleRowWrites(conn, tenant, day, options.singleInserts)
     }
     try {
       const [on = [], off = []] = await measureArms([arm(true), arm(false)], { iterations: 2 * options.runs + 1, warmup: 1 })

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import ts from 'typescript'
 import { PROJECT_ROOT } from '../lib/paths.js'
-import { onServer } from './support/db.js'
+import { checkedByEmbeddedRun } from './support/db.js'
 
 const DOC = join(PROJECT_ROOT, 'docs', 'nextjs.md')
 /** Never written to disk: the compiler host below serves the files. */
@@ -56,8 +56,7 @@ function blocks(text: string): Block[] {
   return [...text.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1] ?? '', body: m[2] ?? '' }))
 }
 
-// No database: the embedded pass of CI runs it, the PostgreSQL pass would compile the same again.
-test('every TypeScript block of docs/nextjs.md compiles as a file of a Next.js app', { skip: onServer && 'no database involved: checked by the embedded run' }, () => {
+test('every TypeScript block of docs/nextjs.md compiles as a file of a Next.js app', { skip: checkedByEmbeddedRun }, () => {
   const doc = readFileSync(DOC, 'utf8')
   const all = blocks(doc)
   const code = all.filter((b) => b.lang === 'ts' || b.lang === 'tsx')

@@ -6,10 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PROJECT_ROOT } from '../../lib/paths.js'
-import { createDb } from '../../lib/db/index.js'
-import { migrate } from '../../lib/migrate/index.js'
 import { ensureBuilt } from '../../scripts/build.mjs'
-import { createServerDatabase, migratedServerTemplate, onServer } from './db.js'
+import { createServerDatabase, migratedServerTemplate, migrateServerDatabase, onServer } from './db.js'
 import { copyMigratedDataDir } from './template.js'
 
 export interface RunResult {
@@ -105,18 +103,11 @@ export async function cliTarget(options: CliTargetOptions = {}): Promise<CliTarg
     // Migrated: a copy of the migrated template, which comes from the server's template1; from another
     // template (a plain PostgreSQL database), migrated here as `tenantry migrate` does.
     const copy = options.migrated && !options.template
-    const template = copy ? await migratedServerTemplate(process.env.DATABASE_URL ?? '') : options.template
+    const template = copy ? await migratedServerTemplate() : options.template
     const created = await createServerDatabase(template ? { template } : {})
     env = { DATABASE_URL: created.url }
     cleanup = () => created.drop()
-    if (options.migrated && !copy) {
-      const h = await createDb({ databaseUrl: created.url, poolSize: 1 })
-      try {
-        await migrate(h.db)
-      } finally {
-        await h.close()
-      }
-    }
+    if (options.migrated && !copy) await migrateServerDatabase(created.url)
   } else {
     const root = mkdtempSync(join(tmpdir(), 'tenantry-cli-'))
     dataDir = join(root, 'db')
